@@ -1,0 +1,31 @@
+# tct: the two set-up commands are `make run` and `make test`.
+GO      ?= go
+OUT     ?= out
+SHARED  ?= ../shared
+
+.PHONY: run test build bench fuzz clean
+
+# The main job on the embedded default dump (testdata/), on CPU.
+run: build
+	@mkdir -p $(OUT)
+	./bin/tct convert testdata/dump testdata/dump.jsonl --out $(OUT)/workflows.jsonl
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/tct ./cmd/tct
+
+# The whole test suite (what CI runs).
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./pipeline
+
+# Benchmarks side by side with the references, on the shared corpus.
+bench: build
+	bash bench/run.sh $(SHARED)
+
+fuzz:
+	$(GO) test ./stages -run '^$$' -fuzz FuzzYAMLToJSON -fuzztime 60s
+	$(GO) test ./stages -run '^$$' -fuzz FuzzJSONLReader -fuzztime 30s
+
+clean:
+	rm -rf bin $(OUT)

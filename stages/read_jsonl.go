@@ -1,0 +1,144 @@
+package stages
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// jsonlDump reads JSON Lines, optionally gzip or zstd compressed: one object
+// per line with the content and, optionally, repository and path fields.
+type jsonlDump struct {
+	name string
+	comp compression
+	opt  ReadOptions
+}
+
+func newJSONLDump(name string, comp compression, opt ReadOptions) Dump {
+	return &jsonlDump{name: name, comp: comp, opt: opt}
+}
+
+func (d *jsonlDump) Name() string { return d.name }
+
+func (d *jsonlDump) Records(ctx context.Context, emit func(*Record) error) error {
+	if d.opt.ContentField == "" {
+		return fmt.Errorf("%s: no content field configured", d.name)
+	}
+	s, err := openStream(d.name, d.comp)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	lr := lineReader{br: bufio.NewReaderSize(s.R, 64<<10)}
+	fields := make(map[string]json.RawMessage)
+	for lineNo := int64(1); ; lineNo++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line, err := lr.next()
+		if err != nil && err != io.EOF {
+			// The partial line before the error is not a record.
+			return fmt.Errorf("%s: line %d: offset %d: %w", d.name, lineNo, s.Offset(), err)
+		}
+		if lineNo == 1 {
+			line = bytes.TrimPrefix(line, utf8BOM)
+		}
+		if line = bytes.Trim(line, " \t\r\n"); len(line) > 0 {
+			rec := &Record{Origin: Origin{Dump: d.name, Line: lineNo}}
+			d.parse(line, fields, rec)
+			if err := emit(rec); err != nil {
+				return err
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// parse fills rec from one non-blank line, or rejects it as bad_record.
+// fields is reused between lines to save allocations.
+func (d *jsonlDump) parse(line []byte, fields map[string]json.RawMessage, rec *Record) {
+	bad := func(format string, args ...any) {
+		rec.Fail(ReasonBadRecord, fmt.Sprintf("line %d: ", rec.Line)+fmt.Sprintf(format, args...))
+	}
+	if line[0] != '{' {
+		if json.Valid(line) {
+			bad("not a JSON object")
+		} else {
+			bad("invalid JSON")
+		}
+		return
+	}
+	clear(fields)
+	if err := json.Unmarshal(line, &fields); err != nil {
+		bad("invalid JSON: %v", err)
+		return
+	}
+	// Repo and path first, so that a reject for the content still says
+	// where the record came from.
+	var err error
+	if rec.Repo, err = optionalString(fields, d.opt.RepoField); err != nil {
+		bad("%v", err)
+		return
+	}
+	if rec.Path, err = optionalString(fields, d.opt.PathField); err != nil {
+		bad("%v", err)
+		return
+	}
+	raw, ok := fields[d.opt.ContentField]
+	if !ok {
+		bad("no %q field", d.opt.ContentField)
+		return
+	}
+	var content string
+	if raw[0] != '"' || json.Unmarshal(raw, &content) != nil {
+		bad("field %q is not a string", d.opt.ContentField)
+		return
+	}
+	if d.opt.MaxSize > 0 && int64(len(content)) > d.opt.MaxSize {
+		rec.Fail(ReasonTooLarge, fmt.Sprintf("line %d: %d bytes, over the limit of %d", rec.Line, len(content), d.opt.MaxSize))
+		return
+	}
+	rec.Content = []byte(content)
+}
+
+// optionalString returns fields[name] as a string; missing or null is "".
+func optionalString(fields map[string]json.RawMessage, name string) (string, error) {
+	raw, ok := fields[name]
+	if name == "" || !ok || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return "", fmt.Errorf("field %q is not a string", name)
+	}
+	return s, nil
+}
+
+// lineReader returns lines of any length, using memory in proportion to the
+// longest one (bufio.Scanner would stop at a fixed limit).
+type lineReader struct {
+	br  *bufio.Reader
+	buf []byte
+}
+
+// next returns the next line with its newline, valid until the next call.
+// At the end of input it returns the last, unterminated line with io.EOF.
+func (l *lineReader) next() ([]byte, error) {
+	frag, err := l.br.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return frag, err
+	}
+	l.buf = append(l.buf[:0], frag...)
+	for err == bufio.ErrBufferFull {
+		frag, err = l.br.ReadSlice('\n')
+		l.buf = append(l.buf, frag...)
+	}
+	return l.buf, err
+}
