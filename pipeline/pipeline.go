@@ -73,8 +73,12 @@ func (p *Pipeline) register(name string, workers int) *stage {
 
 // send delivers v unless ctx ends first.
 func send[T any](ctx context.Context, ch chan<- T, v T) error {
-	ch <- v
-	return nil
+	select {
+	case ch <- v:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Emit is how a stage hands an item downstream; it fails only when the run is cancelled.

@@ -32,7 +32,11 @@ func (d *jsonlDump) Records(ctx context.Context, emit func(*Record) error) error
 		return err
 	}
 	defer s.Close()
-	lr := lineReader{br: bufio.NewReaderSize(s.R, 64<<10)}
+	br, ok := s.R.(*bufio.Reader) // an uncompressed file is buffered already
+	if !ok {
+		br = bufio.NewReaderSize(s.R, 64<<10)
+	}
+	lr := lineReader{br: br}
 	fields := make(map[string]json.RawMessage)
 	for lineNo := int64(1); ; lineNo++ {
 		if err := ctx.Err(); err != nil {
@@ -68,10 +72,10 @@ func (d *jsonlDump) parse(line []byte, fields map[string]json.RawMessage, rec *R
 		rec.Fail(ReasonBadRecord, fmt.Sprintf("line %d: ", rec.Line)+fmt.Sprintf(format, args...))
 	}
 	if line[0] != '{' {
-		if json.Valid(line) {
-			bad("not a JSON object")
+		if err := json.Unmarshal(line, new(json.RawMessage)); err != nil {
+			bad("invalid JSON: %v", err)
 		} else {
-			bad("invalid JSON")
+			bad("not a JSON object")
 		}
 		return
 	}

@@ -367,7 +367,7 @@ func TestReadJSONLBadLines(t *testing.T) {
 	}
 	want := []got{
 		{Origin: Origin{Dump: path, Line: 1, Repo: "a/b", Path: ".github/workflows/ok.yml"}, Content: "on: push\n"},
-		bad(2, "invalid JSON"),
+		bad(2, "invalid JSON: invalid character 'o' in literal null (expecting 'u')"),
 		bad(3, "not a JSON object"),
 		{Origin: Origin{Dump: path, Line: 4, Repo: "a/b", Path: "x.yml"}, Reject: `bad_record: line 4: no "content" field`},
 		bad(5, `field "content" is not a string`),

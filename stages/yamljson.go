@@ -49,20 +49,9 @@ func DefaultConvertLimits() ConvertLimits { return ConvertLimits{MaxDepth: 100, 
 // The returned error is a *Reject.
 func YAMLToJSON(dst, src []byte, lim ConvertLimits) ([]byte, error) {
 	src = bytes.TrimPrefix(src, []byte("\xEF\xBB\xBF"))
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return dst, &Reject{Reason: ReasonEmpty, Message: "no YAML document"}
-		}
-		return dst, yamlReject(err)
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		return dst, &Reject{Reason: ReasonMultiDocument, Message: fmt.Sprintf("a second YAML document starts at line %d", extra.Line)}
-	case !errors.Is(err, io.EOF):
-		return dst, yamlReject(err)
+	doc, rej := parseOne(src)
+	if rej != nil {
+		return dst, rej
 	}
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = DefaultConvertLimits().MaxDepth
@@ -71,7 +60,7 @@ func YAMLToJSON(dst, src []byte, lim ConvertLimits) ([]byte, error) {
 		lim.MaxExpansion = DefaultConvertLimits().MaxExpansion
 	}
 	c := converter{buf: dst, start: len(dst), lim: lim, maxOut: len(src)*lim.MaxExpansion + 64<<10}
-	root := &doc
+	root := doc
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
 			return dst, &Reject{Reason: ReasonEmpty, Message: "no YAML document"}
@@ -82,6 +71,43 @@ func YAMLToJSON(dst, src []byte, lim ConvertLimits) ([]byte, error) {
 		return dst, err
 	}
 	return c.buf, nil
+}
+
+// parseOne parses a file that must hold exactly one YAML document.
+func parseOne(src []byte) (*yaml.Node, *Reject) {
+	var doc yaml.Node
+	if !hasDocumentMarker(src) {
+		// Fast path: yaml.Unmarshal parses from memory without the Decoder's
+		// reader, but it stops after the first document. Without marker
+		// lines a second document can only follow a flow collection or a
+		// scalar at the top; a block mapping or sequence runs to the end of
+		// the file (anything after it is a syntax error inside it).
+		if err := yaml.Unmarshal(src, &doc); err != nil {
+			return nil, yamlReject(err)
+		}
+		if doc.Kind == 0 || len(doc.Content) == 0 {
+			return nil, &Reject{Reason: ReasonEmpty, Message: "no YAML document"}
+		}
+		if top := doc.Content[0]; top.Kind != yaml.ScalarNode && top.Style&yaml.FlowStyle == 0 {
+			return &doc, nil
+		}
+		doc = yaml.Node{}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Reject{Reason: ReasonEmpty, Message: "no YAML document"}
+		}
+		return nil, yamlReject(err)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, &Reject{Reason: ReasonMultiDocument, Message: fmt.Sprintf("a second YAML document starts at line %d", extra.Line)}
+	case !errors.Is(err, io.EOF):
+		return nil, yamlReject(err)
+	}
+	return &doc, nil
 }
 
 func yamlReject(err error) *Reject {
@@ -95,7 +121,7 @@ type converter struct {
 	maxOut   int
 	aliased  bool
 	active   []*yaml.Node // alias targets being expanded, to catch recursion
-	keyCache []string // scratch for duplicate-key checks
+	keyCache []string     // scratch for duplicate-key checks
 }
 
 func (c *converter) value(n *yaml.Node, depth int) error {
@@ -566,4 +592,20 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// hasDocumentMarker reports whether a line starts with `---` or `...` (a
+// document start or end marker), the only way a stream holds two documents.
+func hasDocumentMarker(src []byte) bool {
+	for i := 0; i+3 <= len(src); {
+		if (src[i] == '-' || src[i] == '.') && src[i+1] == src[i] && src[i+2] == src[i] {
+			return true
+		}
+		j := bytes.IndexByte(src[i:], '\n')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+	}
+	return false
 }
