@@ -61,7 +61,7 @@ func Records(p *pipeline.Pipeline, cfg ConvertConfig) (out <-chan *Record, ie *I
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				ie.Errs = append(ie.Errs, fmt.Errorf("reading %s: %w", d.Name(), err))
+				ie.Errs = append(ie.Errs, err) // readers name the file and offset
 			}
 		}
 		return nil

@@ -37,7 +37,6 @@ func (d *jsonlDump) Records(ctx context.Context, emit func(*Record) error) error
 		br = bufio.NewReaderSize(s.R, 64<<10)
 	}
 	lr := lineReader{br: br}
-	fields := make(map[string]json.RawMessage)
 	for lineNo := int64(1); ; lineNo++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -52,7 +51,7 @@ func (d *jsonlDump) Records(ctx context.Context, emit func(*Record) error) error
 		}
 		if line = bytes.Trim(line, " \t\r\n"); len(line) > 0 {
 			rec := &Record{Origin: Origin{Dump: d.name, Line: lineNo}}
-			d.parse(line, fields, rec)
+			d.parse(line, rec)
 			if err := emit(rec); err != nil {
 				return err
 			}
@@ -66,8 +65,7 @@ func (d *jsonlDump) Records(ctx context.Context, emit func(*Record) error) error
 var utf8BOM = []byte("\xef\xbb\xbf")
 
 // parse fills rec from one non-blank line, or rejects it as bad_record.
-// fields is reused between lines to save allocations.
-func (d *jsonlDump) parse(line []byte, fields map[string]json.RawMessage, rec *Record) {
+func (d *jsonlDump) parse(line []byte, rec *Record) {
 	bad := func(format string, args ...any) {
 		rec.Fail(ReasonBadRecord, fmt.Sprintf("line %d: ", rec.Line)+fmt.Sprintf(format, args...))
 	}
@@ -79,50 +77,39 @@ func (d *jsonlDump) parse(line []byte, fields map[string]json.RawMessage, rec *R
 		}
 		return
 	}
-	clear(fields)
-	if err := json.Unmarshal(line, &fields); err != nil {
+	if !json.Valid(line) {
+		var probe json.RawMessage
+		bad("invalid JSON: %v", json.Unmarshal(line, &probe))
+		return
+	}
+	vals, kinds, err := topFields(line, [3]string{d.opt.RepoField, d.opt.PathField, d.opt.ContentField})
+	if err != nil {
 		bad("invalid JSON: %v", err)
 		return
 	}
 	// Repo and path first, so that a reject for the content still says
-	// where the record came from.
-	var err error
-	if rec.Repo, err = optionalString(fields, d.opt.RepoField); err != nil {
-		bad("%v", err)
-		return
+	// where the record came from. A null repo or path counts as absent.
+	for n, dst := range []*string{&rec.Repo, &rec.Path} {
+		if kinds[n] == fieldOther {
+			bad("field %q is not a string", [2]string{d.opt.RepoField, d.opt.PathField}[n])
+			return
+		}
+		*dst = string(vals[n])
 	}
-	if rec.Path, err = optionalString(fields, d.opt.PathField); err != nil {
-		bad("%v", err)
-		return
-	}
-	raw, ok := fields[d.opt.ContentField]
-	if !ok {
+	switch kinds[2] {
+	case fieldAbsent:
 		bad("no %q field", d.opt.ContentField)
 		return
-	}
-	var content string
-	if raw[0] != '"' || json.Unmarshal(raw, &content) != nil {
+	case fieldNull, fieldOther:
 		bad("field %q is not a string", d.opt.ContentField)
 		return
 	}
+	content := vals[2]
 	if d.opt.MaxSize > 0 && int64(len(content)) > d.opt.MaxSize {
 		rec.Fail(ReasonTooLarge, fmt.Sprintf("line %d: %d bytes, over the limit of %d", rec.Line, len(content), d.opt.MaxSize))
 		return
 	}
-	rec.Content = []byte(content)
-}
-
-// optionalString returns fields[name] as a string; missing or null is "".
-func optionalString(fields map[string]json.RawMessage, name string) (string, error) {
-	raw, ok := fields[name]
-	if name == "" || !ok || string(raw) == "null" {
-		return "", nil
-	}
-	var s string
-	if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
-		return "", fmt.Errorf("field %q is not a string", name)
-	}
-	return s, nil
+	rec.Content = content
 }
 
 // lineReader returns lines of any length, using memory in proportion to the
