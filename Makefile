@@ -26,6 +26,7 @@ bench: build
 fuzz:
 	$(GO) test ./stages -run '^$$' -fuzz FuzzYAMLToJSON -fuzztime 60s
 	$(GO) test ./stages -run '^$$' -fuzz FuzzJSONLReader -fuzztime 30s
+	$(GO) test ./stages -run '^$$' -fuzz FuzzTopFields -fuzztime 30s
 
 clean:
 	rm -rf bin $(OUT)
