@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tct-dev/tct/internal/canon"
 	"github.com/tct-dev/tct/stages"
 )
 
@@ -137,7 +138,7 @@ func BenchmarkConvertStages(b *testing.B) {
 	}
 }
 
-func itoa(i int) string { return string(stages.AppendNumber(nil, float64(i))) }
+func itoa(i int) string { return string(canon.AppendNumber(nil, float64(i))) }
 
 func runStages(b *testing.B, cfg stages.ConvertConfig) {
 	var out, rej bytes.Buffer

@@ -2,9 +2,7 @@ package stages
 
 import (
 	"errors"
-	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
+	"github.com/tct-dev/tct/internal/canon"
 )
 
 // Field kinds reported by topFields.
@@ -49,7 +47,7 @@ func topFields(line []byte, names [3]string) (vals [3][]byte, kinds [3]uint8, er
 			}
 			if slot >= 0 {
 				kinds[slot] = fieldString
-				if vals[slot], err = unquoteJSON(line[i+1 : vend-1]); err != nil {
+				if vals[slot], err = canon.Unquote(line[i+1 : vend-1]); err != nil {
 					return vals, kinds, err
 				}
 			}
@@ -110,68 +108,4 @@ func skipValueWS(b []byte, i int) (int, error) {
 		j++
 	}
 	return j, nil
-}
-
-// unquoteJSON decodes the body of a JSON string (between the quotes).
-func unquoteJSON(s []byte) ([]byte, error) {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		if i >= len(s) {
-			return nil, errBadJSON
-		}
-		switch s[i] {
-		case '"', '\\', '/':
-			out = append(out, s[i])
-		case 'n':
-			out = append(out, '\n')
-		case 't':
-			out = append(out, '\t')
-		case 'r':
-			out = append(out, '\r')
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'u':
-			r, n, err := hexRune(s[i+1:])
-			if err != nil {
-				return nil, err
-			}
-			i += n
-			if utf16.IsSurrogate(r) {
-				// A surrogate pair is two escapes; a lone half becomes U+FFFD, as encoding/json does.
-				if i+2 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-					if r2, n2, err := hexRune(s[i+3:]); err == nil {
-						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-							out = utf8.AppendRune(out, d)
-							i += 2 + n2
-							continue
-						}
-					}
-				}
-				r = utf8.RuneError
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return nil, errBadJSON
-		}
-	}
-	return out, nil
-}
-
-func hexRune(s []byte) (rune, int, error) {
-	if len(s) < 4 {
-		return 0, 0, errBadJSON
-	}
-	v, err := strconv.ParseUint(string(s[:4]), 16, 32)
-	if err != nil {
-		return 0, 0, errBadJSON
-	}
-	return rune(v), 4, nil
 }

@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"github.com/tct-dev/tct/internal/canon"
 	"io"
 	"sort"
 	"strconv"
@@ -71,9 +72,9 @@ func (w *Writer) Process(_ context.Context, r *Record) error {
 		}
 		b := w.origin(r)
 		b = append(b, `,"reason":`...)
-		b = appendString(b, r.Reject.Reason)
+		b = canon.AppendString(b, r.Reject.Reason)
 		b = append(b, `,"message":`...)
-		b = appendString(b, r.Reject.Message)
+		b = canon.AppendString(b, r.Reject.Message)
 		b = append(b, "}\n"...)
 		if _, err := w.Rejects.Write(b); err != nil {
 			return fmt.Errorf("writing rejects: %w", err)
@@ -97,16 +98,16 @@ func (w *Writer) origin(r *Record) []byte {
 	b := append(w.line[:0], '{')
 	if r.Repo != "" {
 		b = append(b, `"repo":`...)
-		b = appendString(b, r.Repo)
+		b = canon.AppendString(b, r.Repo)
 		b = append(b, ',')
 	}
 	if r.Path != "" {
 		b = append(b, `"path":`...)
-		b = appendString(b, r.Path)
+		b = canon.AppendString(b, r.Path)
 		b = append(b, ',')
 	}
 	b = append(b, `"source":`...)
-	b = appendString(b, r.Source())
+	b = canon.AppendString(b, r.Source())
 	if r.Line > 0 {
 		b = append(b, `,"line":`...)
 		b = strconv.AppendInt(b, r.Line, 10)

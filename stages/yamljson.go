@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/tct-dev/tct/internal/canon"
 	"io"
 	"math"
 	"math/big"
@@ -212,7 +213,7 @@ func (c *converter) mapping(n *yaml.Node, depth int) error {
 				if j > 0 {
 					c.buf = append(c.buf, ',')
 				}
-				c.buf = appendString(c.buf, p.key)
+				c.buf = canon.AppendString(c.buf, p.key)
 				c.buf = append(c.buf, ':')
 				if err := c.value(p.val, depth+1); err != nil {
 					return err
@@ -254,7 +255,7 @@ func (c *converter) mapping(n *yaml.Node, depth int) error {
 		if i > 0 {
 			c.buf = append(c.buf, ',')
 		}
-		c.buf = appendString(c.buf, key)
+		c.buf = canon.AppendString(c.buf, key)
 		c.buf = append(c.buf, ':')
 		// The scratch slice is shared with nested mappings: save and restore.
 		c.keyCache = keys[len(keys):]
@@ -341,7 +342,7 @@ func (c *converter) scalar(n *yaml.Node) {
 	if n.Style&yaml.TaggedStyle != 0 {
 		switch n.Tag {
 		case "!!str", "!!binary", "!!timestamp":
-			c.buf = appendString(c.buf, v)
+			c.buf = canon.AppendString(c.buf, v)
 			return
 		case "!!int", "!!float", "!!bool", "!!null":
 			// An explicit standard tag applies when the text fits it.
@@ -349,13 +350,13 @@ func (c *converter) scalar(n *yaml.Node) {
 				c.buf = appendCore(c.buf, v, kind)
 				return
 			}
-			c.buf = appendString(c.buf, v)
+			c.buf = canon.AppendString(c.buf, v)
 			return
 		}
 		// Unknown tags are ignored: the node reads as if untagged.
 	}
 	if n.Style&quotedStyles != 0 {
-		c.buf = appendString(c.buf, v)
+		c.buf = canon.AppendString(c.buf, v)
 		return
 	}
 	c.buf = appendCore(c.buf, v, resolveCore(v))
@@ -461,11 +462,11 @@ func appendCore(dst []byte, s string, k coreKind) []byte {
 	case coreFloat:
 		f, err := strconv.ParseFloat(strings.TrimPrefix(strings.ToLower(s), "+"), 64)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return appendString(dst, s)
+			return canon.AppendString(dst, s)
 		}
-		return AppendNumber(dst, f)
+		return canon.AppendNumber(dst, f)
 	}
-	return appendString(dst, s)
+	return canon.AppendString(dst, s)
 }
 
 // appendInt writes a core-schema integer in plain decimal, exactly (no float rounding).
@@ -503,95 +504,6 @@ func appendBig(dst []byte, digits string, base int, neg bool) []byte {
 		b.Neg(&b)
 	}
 	return b.Append(dst, 10)
-}
-
-// AppendNumber writes f in the ECMAScript Number-to-String form (RFC 8785):
-// the shortest digits that round-trip, plain notation for exponents in
-// [-7, 21), otherwise d.ddde±x.
-func AppendNumber(dst []byte, f float64) []byte {
-	if f == 0 {
-		return append(dst, '0')
-	}
-	if f < 0 {
-		dst = append(dst, '-')
-		f = -f
-	}
-	var tmp [32]byte
-	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64) // d.ddddde±XX
-	mant, exp, _ := bytes.Cut(e, []byte("e"))
-	digits := make([]byte, 0, len(mant))
-	for _, ch := range mant {
-		if ch != '.' {
-			digits = append(digits, ch)
-		}
-	}
-	x, _ := strconv.Atoi(string(exp))
-	n := x + 1 // decimal point position relative to the digits
-	k := len(digits)
-	switch {
-	case k <= n && n <= 21:
-		dst = append(dst, digits...)
-		for range n - k {
-			dst = append(dst, '0')
-		}
-	case 0 < n && n <= 21:
-		dst = append(dst, digits[:n]...)
-		dst = append(dst, '.')
-		dst = append(dst, digits[n:]...)
-	case -6 < n && n <= 0:
-		dst = append(dst, '0', '.')
-		for range -n {
-			dst = append(dst, '0')
-		}
-		dst = append(dst, digits...)
-	default:
-		dst = append(dst, digits[0])
-		if k > 1 {
-			dst = append(dst, '.')
-			dst = append(dst, digits[1:]...)
-		}
-		dst = append(dst, 'e')
-		if n-1 >= 0 {
-			dst = append(dst, '+')
-		}
-		dst = strconv.AppendInt(dst, int64(n-1), 10)
-	}
-	return dst
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string with minimal escaping: `"`, `\` and
-// control characters only (no HTML escaping, no \u2028 escaping).
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if b >= 0x20 && b != '"' && b != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch b {
-		case '"', '\\':
-			dst = append(dst, '\\', b)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // hasDocumentMarker reports whether a line starts with `---` or `...` (a

@@ -3,6 +3,7 @@ package stages
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/tct-dev/tct/internal/canon"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,7 +119,7 @@ func largeMapping(n int) string {
 	return b.String()
 }
 
-func itoa(i int) string { return string(AppendNumber(nil, float64(i))) }
+func itoa(i int) string { return string(canon.AppendNumber(nil, float64(i))) }
 
 func TestAppendNumber(t *testing.T) {
 	cases := map[float64]string{
@@ -127,8 +128,8 @@ func TestAppendNumber(t *testing.T) {
 		3.14159: "3.14159", 5e-324: "5e-324", 1.7976931348623157e308: "1.7976931348623157e+308",
 	}
 	for f, want := range cases {
-		if got := string(AppendNumber(nil, f)); got != want {
-			t.Errorf("AppendNumber(%g) = %s, want %s", f, got, want)
+		if got := string(canon.AppendNumber(nil, f)); got != want {
+			t.Errorf("canon.AppendNumber(%g) = %s, want %s", f, got, want)
 		}
 	}
 }

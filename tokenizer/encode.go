@@ -1,0 +1,337 @@
+package tokenizer
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/tct-dev/tct/internal/canon"
+)
+
+// Stats describe how a document fit the schema.
+type Stats struct {
+	Values    int `json:"values"`     // values encoded
+	Fallback  int `json:"fallback"`   // values encoded generically (escaped, off-schema key, or untyped schema)
+	Escapes   int `json:"escapes"`    // values whose type or enum value the schema does not allow
+	KnownKeys int `json:"known_keys"` // keys that were one KEY token
+	OtherKeys int `json:"other_keys"` // keys spelled out (open maps, pattern keys, off-schema keys)
+	OffSchema int `json:"off_schema"` // keys the schema does not allow
+}
+
+// Add accumulates another document's stats.
+func (s *Stats) Add(o Stats) {
+	s.Values += o.Values
+	s.Fallback += o.Fallback
+	s.Escapes += o.Escapes
+	s.KnownKeys += o.KnownKeys
+	s.OtherKeys += o.OtherKeys
+	s.OffSchema += o.OffSchema
+}
+
+type encoder struct {
+	g     *Grammar
+	src   []byte
+	out   []Token
+	stats Stats
+	depth int
+}
+
+// maxDepth bounds recursion on hostile input.
+const maxDepth = 512
+
+// ErrSyntax is wrapped by Encode's errors for input that is not JSON.
+var ErrSyntax = errors.New("invalid JSON")
+
+// Encode appends the base tokens of one JSON document to dst. Every valid
+// JSON document encodes; what the schema does not cover takes the fallback.
+// For canonical JSON (compact, minimal escaping) Decode returns the same
+// bytes; other JSON decodes to its canonical form.
+func (g *Grammar) Encode(dst []Token, doc []byte) ([]Token, Stats, error) {
+	e := encoder{g: g, src: doc, out: dst}
+	i, err := e.value(g.root, 0, false)
+	if err == nil {
+		if i = skipWS(doc, i); i != len(doc) {
+			err = fmt.Errorf("%w: data after the document at byte %d", ErrSyntax, i)
+		}
+	}
+	return e.out, e.stats, err
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+func (e *encoder) errAt(i int, what string) error {
+	return fmt.Errorf("%w at byte %d: %s", ErrSyntax, i, what)
+}
+
+func (e *encoder) emit(t Token) { e.out = append(e.out, t) }
+
+func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
+	src := e.src
+	i = skipWS(src, i)
+	if i >= len(src) {
+		return i, e.errAt(i, "a value expected")
+	}
+	if e.depth++; e.depth > maxDepth {
+		return i, e.errAt(i, "nesting too deep")
+	}
+	defer func() { e.depth-- }()
+	if len(n.Enum) > 0 {
+		end, err := e.extent(i)
+		if err != nil {
+			return i, err
+		}
+		if k, ok := n.enumIndex[string(src[i:end])]; ok {
+			e.count(n, fallback)
+			e.emit(e.g.EnumBase + Token(k))
+			return end, nil
+		}
+	}
+	c := src[i]
+	var ok bool
+	var numEnd int
+	switch c {
+	case '{':
+		ok = n.Free&tObject != 0
+	case '[':
+		ok = n.Free&tArray != 0
+	case '"':
+		ok = n.Free&tString != 0
+	case 't', 'f':
+		ok = n.Free&tBoolean != 0
+	case 'n':
+		ok = n.Free&tNull != 0
+	default:
+		numEnd = scanNumber(src, i)
+		if numEnd == i {
+			return i, e.errAt(i, fmt.Sprintf("unexpected %q", c))
+		}
+		ok = n.allowsNumber(src[i:numEnd])
+	}
+	if !ok {
+		e.emit(TokEsc)
+		e.stats.Escapes++
+		n, fallback = e.g.any, true
+	}
+	e.count(n, fallback)
+	switch c {
+	case '{':
+		return e.object(n, i, fallback)
+	case '[':
+		e.emit(TokArr)
+		i = skipWS(src, i+1)
+		if i < len(src) && src[i] == ']' {
+			e.emit(TokEndArr)
+			return i + 1, nil
+		}
+		for {
+			var err error
+			if i, err = e.value(n.items, i, fallback); err != nil {
+				return i, err
+			}
+			i = skipWS(src, i)
+			if i >= len(src) {
+				return i, e.errAt(i, "unterminated array")
+			}
+			if src[i] == ']' {
+				e.emit(TokEndArr)
+				return i + 1, nil
+			}
+			if src[i] != ',' {
+				return i, e.errAt(i, "',' or ']' expected")
+			}
+			i++
+		}
+	case '"':
+		s, end, err := e.str(i)
+		if err != nil {
+			return i, err
+		}
+		e.bytes(s)
+		return end, nil
+	case 't':
+		return e.literal(i, "true", TokTrue)
+	case 'f':
+		return e.literal(i, "false", TokFalse)
+	case 'n':
+		return e.literal(i, "null", TokNull)
+	}
+	if !n.numberImplicit() {
+		e.emit(TokNum)
+	}
+	e.bytes(src[i:numEnd])
+	return numEnd, nil
+}
+
+func (e *encoder) count(n *Node, fallback bool) {
+	e.stats.Values++
+	if fallback || n.Any {
+		e.stats.Fallback++
+	}
+}
+
+func (e *encoder) literal(i int, word string, t Token) (int, error) {
+	if len(e.src)-i < len(word) || string(e.src[i:i+len(word)]) != word {
+		return i, e.errAt(i, "bad literal")
+	}
+	e.emit(t)
+	return i + len(word), nil
+}
+
+// bytes emits a string or number body and its end.
+func (e *encoder) bytes(s []byte) {
+	for _, b := range s {
+		e.out = append(e.out, Token(b))
+	}
+	e.emit(TokEnd)
+}
+
+func (e *encoder) object(n *Node, i int, fallback bool) (int, error) {
+	src := e.src
+	if !n.objectImplicit() {
+		e.emit(TokObj)
+	}
+	i = skipWS(src, i+1)
+	if i < len(src) && src[i] == '}' {
+		e.emit(TokEndObj)
+		return i + 1, nil
+	}
+	for {
+		i = skipWS(src, i)
+		if i >= len(src) || src[i] != '"' {
+			return i, e.errAt(i, "a key expected")
+		}
+		key, end, err := e.str(i)
+		if err != nil {
+			return i, err
+		}
+		i = skipWS(src, end)
+		if i >= len(src) || src[i] != ':' {
+			return i, e.errAt(i, "':' expected")
+		}
+		var vnode *Node
+		vfallback := fallback
+		if k, known := n.propIndex[string(key)]; known {
+			e.emit(KeyBase + Token(k))
+			e.stats.KnownKeys++
+			vnode = n.Props[k].Node
+		} else {
+			e.bytes(key)
+			e.stats.OtherKeys++
+			var allowed bool
+			if vnode, allowed = n.valueNodeForKey(string(key)); !allowed {
+				vnode, vfallback = e.g.any, true
+				e.stats.OffSchema++
+			}
+		}
+		if i, err = e.value(vnode, i+1, vfallback); err != nil {
+			return i, err
+		}
+		i = skipWS(src, i)
+		if i >= len(src) {
+			return i, e.errAt(i, "unterminated object")
+		}
+		if src[i] == '}' {
+			e.emit(TokEndObj)
+			return i + 1, nil
+		}
+		if src[i] != ',' {
+			return i, e.errAt(i, "',' or '}' expected")
+		}
+		i++
+	}
+}
+
+// str decodes the JSON string at src[i] (a quote).
+func (e *encoder) str(i int) ([]byte, int, error) {
+	src := e.src
+	j := i + 1
+	escaped := false
+	for ; j < len(src) && src[j] != '"'; j++ {
+		switch c := src[j]; {
+		case c == '\\':
+			escaped = true
+			j++
+		case c < 0x20:
+			return nil, i, e.errAt(j, "control character in a string")
+		}
+	}
+	if j >= len(src) {
+		return nil, i, e.errAt(i, "unterminated string")
+	}
+	body := src[i+1 : j]
+	if escaped {
+		var err error
+		if body, err = canon.Unquote(body); err != nil {
+			return nil, i, e.errAt(i, err.Error())
+		}
+	}
+	if !utf8.Valid(body) {
+		return nil, i, e.errAt(i, "invalid UTF-8 in a string")
+	}
+	return body, j + 1, nil
+}
+
+// extent returns the end of the value at src[i] (for enum matching).
+func (e *encoder) extent(i int) (int, error) {
+	src := e.src
+	switch c := src[i]; c {
+	case '"':
+		for j := i + 1; j < len(src); j++ {
+			switch src[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1, nil
+			}
+		}
+		return i, e.errAt(i, "unterminated string")
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(src); j++ {
+			switch src[j] {
+			case '"':
+				for j++; j < len(src) && src[j] != '"'; j++ {
+					if src[j] == '\\' {
+						j++
+					}
+				}
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1, nil
+				}
+			}
+		}
+		return i, e.errAt(i, "unterminated value")
+	case 't', 'f', 'n':
+		j := i
+		for j < len(src) && src[j] >= 'a' && src[j] <= 'z' {
+			j++
+		}
+		return j, nil
+	}
+	return scanNumber(src, i), nil
+}
+
+// scanNumber returns the end of a JSON number at src[i] (i if none).
+func scanNumber(src []byte, i int) int {
+	st := numStart
+	j := i
+	for ; j < len(src); j++ {
+		next := numNext(st, src[j], false)
+		if next == numBad {
+			break
+		}
+		st = next
+	}
+	if !numAccepting(st) {
+		return i
+	}
+	return j
+}

@@ -1,0 +1,132 @@
+package tokenizer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"sync"
+)
+
+// Grammar is a compiled schema: the nodes the encoder and decoder share.
+type Grammar struct {
+	root, any *Node
+	nodes     []*Node
+	// EnumBase is ENUM slot 0; Size is the base alphabet size.
+	EnumBase Token
+	Size     int
+	// MaxKeys and MaxEnum are the most keys and enum values of one node.
+	MaxKeys, MaxEnum int
+	// Fingerprint is the sha256 of the schema text the grammar was compiled from.
+	Fingerprint string
+
+	matchMu  sync.Mutex
+	matchers map[*Node][]*keyMatcher
+	masks    staticMasks
+}
+
+func newGrammar(root, anyNode *Node, nodes []*Node, schema []byte) (*Grammar, error) {
+	g := &Grammar{root: root, any: anyNode, nodes: nodes, matchers: map[*Node][]*keyMatcher{}}
+	for _, n := range nodes {
+		g.MaxKeys = max(g.MaxKeys, len(n.Props))
+		g.MaxEnum = max(g.MaxEnum, len(n.Enum))
+	}
+	if int(KeyBase)+g.MaxKeys > MaxAlphabet {
+		return nil, fmt.Errorf("schema: an object with %d properties does not fit the %d-token alphabet", g.MaxKeys, MaxAlphabet)
+	}
+	// Enum values past the alphabet's room are left out of the enum: such a
+	// value is then encoded as a fallback, still losslessly.
+	if room := MaxAlphabet - int(KeyBase) - g.MaxKeys; g.MaxEnum > room {
+		for _, n := range nodes {
+			if len(n.Enum) > room {
+				for _, e := range n.Enum[room:] {
+					delete(n.enumIndex, e)
+				}
+				n.Enum = n.Enum[:room]
+			}
+		}
+		g.MaxEnum = room
+	}
+	g.EnumBase = KeyBase + Token(g.MaxKeys)
+	g.Size = int(g.EnumBase) + g.MaxEnum
+	sum := sha256.Sum256(schema)
+	g.Fingerprint = hex.EncodeToString(sum[:])
+	g.masks = buildStaticMasks(g.Size)
+	for _, n := range nodes {
+		for _, p := range n.patterns {
+			if _, err := newKeyMatcher(p.re.String()); err != nil {
+				return nil, fmt.Errorf("schema: pattern %q: %w", p.re, err)
+			}
+		}
+	}
+	// Precompute every node's first-token sets, so machines share the
+	// grammar read-only.
+	for _, strict := range []bool{false, true} {
+		m := g.NewMachine(strict)
+		for _, n := range append(nodes, anyNode) {
+			m.valueMask(n)
+		}
+	}
+	return g, nil
+}
+
+// matcher returns the NFA of n's i-th pattern (compiled once).
+func (g *Grammar) matcher(n *Node, i int) *keyMatcher {
+	g.matchMu.Lock()
+	defer g.matchMu.Unlock()
+	ms, ok := g.matchers[n]
+	if !ok {
+		for _, p := range n.patterns {
+			k, _ := newKeyMatcher(p.re.String()) // validated in newGrammar
+			ms = append(ms, k)
+		}
+		g.matchers[n] = ms
+	}
+	return ms[i]
+}
+
+// Root is the grammar node of a whole document.
+func (g *Grammar) Root() *Node { return g.root }
+
+// tokenName describes t in the state of frame f (nil: generic).
+func (g *Grammar) tokenName(t Token, f *frame) string {
+	switch {
+	case t < 256:
+		if t >= 0x20 && t < 0x7f {
+			return strconv.Quote(string(rune(t)))
+		}
+		return fmt.Sprintf("byte 0x%02x", int(t))
+	case t == TokEnd:
+		return "END"
+	case t == TokEndObj:
+		return "END_OBJ"
+	case t == TokEndArr:
+		return "END_ARR"
+	case t == TokEsc:
+		return "ESC"
+	case t == TokObj:
+		return "OBJ"
+	case t == TokArr:
+		return "ARR"
+	case t == TokNum:
+		return "NUM"
+	case t == TokTrue:
+		return "true"
+	case t == TokFalse:
+		return "false"
+	case t == TokNull:
+		return "null"
+	case t < g.EnumBase:
+		i := int(t - KeyBase)
+		if f != nil && (f.kind == fObject || f.kind == fValue) && i < len(f.node.Props) {
+			return "KEY " + f.node.Props[i].Name
+		}
+		return fmt.Sprintf("KEY#%d", i)
+	default:
+		i := int(t - g.EnumBase)
+		if f != nil && f.kind == fValue && i < len(f.node.Enum) {
+			return "ENUM " + f.node.Enum[i]
+		}
+		return fmt.Sprintf("ENUM#%d", i)
+	}
+}

@@ -1,0 +1,643 @@
+package tokenizer
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tct-dev/tct/internal/canon"
+)
+
+// raw is one JSON Schema object as written, with $ref left symbolic.
+type raw struct {
+	id        int
+	always    bool // the schema `true` or `{}`-like: says nothing
+	never     bool // the schema `false`
+	types     typeSet
+	hasType   bool
+	enum      []string // canonical JSON texts
+	hasEnum   bool
+	props     map[string]*raw
+	required  []string
+	addl      *raw
+	addlSet   bool // additionalProperties was given
+	patterns  []rawPattern
+	items     *raw
+	minItems  int
+	anyOf     []*raw // anyOf and oneOf: alternatives
+	allOf     []*raw
+	ref       string
+	hasObject bool // object keywords present
+	hasArray  bool
+}
+
+type rawPattern struct {
+	re     string
+	schema *raw
+}
+
+// compiler turns a JSON Schema document into grammar nodes.
+type compiler struct {
+	doc    any
+	raws   []*raw
+	byPtr  map[string]*raw // $ref target → raw
+	nodes  map[string]*Node
+	merged map[[2]int]*raw
+	all    []*Node
+	any    *Node
+}
+
+// CompileSchema compiles a JSON Schema (the draft-07 subset real schemas use)
+// into a grammar.
+func CompileSchema(schemaJSON []byte) (*Grammar, error) {
+	dec := json.NewDecoder(bytes.NewReader(schemaJSON))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	c := &compiler{doc: doc, byPtr: map[string]*raw{}, nodes: map[string]*Node{}, merged: map[[2]int]*raw{}}
+	root, err := c.parse(doc, "#")
+	if err != nil {
+		return nil, err
+	}
+	c.any = &Node{id: -1, Any: true, Free: tAll}
+	c.any.additional, c.any.items = c.any, c.any
+	rootNode, err := c.node([]*raw{root})
+	if err != nil {
+		return nil, err
+	}
+	return newGrammar(rootNode, c.any, c.all, schemaJSON)
+}
+
+func (c *compiler) newRaw() *raw {
+	r := &raw{id: len(c.raws)}
+	c.raws = append(c.raws, r)
+	return r
+}
+
+// parse reads a schema value at JSON pointer ptr.
+func (c *compiler) parse(v any, ptr string) (*raw, error) {
+	if r, ok := c.byPtr[ptr]; ok {
+		return r, nil
+	}
+	r := c.newRaw()
+	c.byPtr[ptr] = r
+	switch s := v.(type) {
+	case bool:
+		r.always, r.never = s, !s
+		return r, nil
+	case map[string]any:
+		return r, c.fill(r, s, ptr)
+	}
+	return nil, fmt.Errorf("schema %s: a schema must be an object or a boolean, not %T", ptr, v)
+}
+
+func (c *compiler) fill(r *raw, s map[string]any, ptr string) error {
+	sub := func(key string, v any) (*raw, error) { return c.parse(v, ptr+"/"+escapePtr(key)) }
+	list := func(key string) ([]*raw, error) {
+		arr, ok := s[key].([]any)
+		if !ok {
+			return nil, fmt.Errorf("schema %s/%s: want an array", ptr, key)
+		}
+		out := make([]*raw, len(arr))
+		for i, e := range arr {
+			var err error
+			if out[i], err = c.parse(e, ptr+"/"+key+"/"+strconv.Itoa(i)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	var err error
+	for key, v := range s {
+		switch key {
+		case "type":
+			r.hasType = true
+			switch t := v.(type) {
+			case string:
+				r.types |= typeNames[t]
+			case []any:
+				for _, e := range t {
+					name, _ := e.(string)
+					r.types |= typeNames[name]
+				}
+			}
+		case "enum":
+			r.hasEnum = true
+			arr, _ := v.([]any)
+			for _, e := range arr {
+				r.enum = append(r.enum, canonical(e))
+			}
+		case "const":
+			r.hasEnum = true
+			r.enum = []string{canonical(v)}
+		case "properties":
+			m, _ := v.(map[string]any)
+			r.props = make(map[string]*raw, len(m))
+			for name, ps := range m {
+				if r.props[name], err = c.parse(ps, ptr+"/properties/"+escapePtr(name)); err != nil {
+					return err
+				}
+			}
+			r.hasObject = true
+		case "required":
+			arr, _ := v.([]any)
+			for _, e := range arr {
+				if name, ok := e.(string); ok {
+					r.required = append(r.required, name)
+				}
+			}
+		case "additionalProperties":
+			r.addlSet, r.hasObject = true, true
+			if r.addl, err = sub(key, v); err != nil {
+				return err
+			}
+		case "patternProperties":
+			m, _ := v.(map[string]any)
+			names := make([]string, 0, len(m))
+			for name := range m {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				ps, err := c.parse(m[name], ptr+"/patternProperties/"+escapePtr(name))
+				if err != nil {
+					return err
+				}
+				r.patterns = append(r.patterns, rawPattern{name, ps})
+			}
+			r.hasObject = true
+		case "items":
+			r.hasArray = true
+			if arr, ok := v.([]any); ok { // tuple form: any of the item schemas
+				alts, err := list(key)
+				if err != nil {
+					return err
+				}
+				_ = arr
+				u := c.newRaw()
+				u.anyOf = alts
+				r.items = u
+			} else if r.items, err = sub(key, v); err != nil {
+				return err
+			}
+		case "minItems":
+			if n, ok := v.(json.Number); ok {
+				m, _ := n.Int64()
+				r.minItems = int(m)
+			}
+			r.hasArray = true
+		case "anyOf", "oneOf":
+			alts, err := list(key)
+			if err != nil {
+				return err
+			}
+			r.anyOf = append(r.anyOf, alts...)
+		case "allOf":
+			if r.allOf, err = list(key); err != nil {
+				return err
+			}
+		case "$ref":
+			r.ref, _ = v.(string)
+		}
+	}
+	if !r.hasType && !r.hasEnum && !r.hasObject && !r.hasArray && r.ref == "" && r.anyOf == nil && r.allOf == nil {
+		r.always = true
+	}
+	return nil
+}
+
+func escapePtr(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// resolve follows a $ref (a JSON pointer into the same document).
+func (c *compiler) resolve(ref string) (*raw, error) {
+	if r, ok := c.byPtr[ref]; ok {
+		return r, nil
+	}
+	if !strings.HasPrefix(ref, "#") {
+		return nil, fmt.Errorf("schema: $ref %q: only references into the same document are supported", ref)
+	}
+	v := c.doc
+	for _, part := range strings.Split(strings.TrimPrefix(ref, "#"), "/")[1:] {
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i >= len(x) {
+				return nil, fmt.Errorf("schema: $ref %q does not resolve", ref)
+			}
+			v = x[i]
+		default:
+			v = nil
+		}
+		if v == nil {
+			return nil, fmt.Errorf("schema: $ref %q does not resolve", ref)
+		}
+	}
+	return c.parse(v, ref)
+}
+
+// expand turns a schema into its alternatives without combinators: each
+// leaf is a plain schema (types, enum, object and array keywords).
+// Constraint-only branches (`oneOf: [{required: [a]}, ...]`) are merged
+// with the schema's own keywords.
+func (c *compiler) expand(r *raw, seen map[int]bool) ([]*raw, error) {
+	if seen[r.id] {
+		return nil, nil // a cycle through combinators adds nothing new
+	}
+	seen[r.id] = true
+	defer delete(seen, r.id)
+	if r.always || r.never {
+		return []*raw{r}, nil
+	}
+	base := []*raw{c.own(r)}
+	if r.ref != "" {
+		target, err := c.resolve(r.ref)
+		if err != nil {
+			return nil, err
+		}
+		t, err := c.expand(target, seen)
+		if err != nil {
+			return nil, err
+		}
+		base = c.product(base, t, r.hasType || r.hasEnum || r.hasObject || r.hasArray)
+	}
+	for _, a := range r.allOf {
+		t, err := c.expand(a, seen)
+		if err != nil {
+			return nil, err
+		}
+		base = c.product(base, t, true)
+	}
+	if len(r.anyOf) > 0 {
+		var alts []*raw
+		for _, a := range r.anyOf {
+			t, err := c.expand(a, seen)
+			if err != nil {
+				return nil, err
+			}
+			alts = append(alts, t...)
+		}
+		base = c.product(base, alts, true)
+	}
+	return base, nil
+}
+
+// own is r without its combinators and $ref.
+func (c *compiler) own(r *raw) *raw {
+	if r.ref == "" && r.anyOf == nil && r.allOf == nil {
+		return r
+	}
+	o := *r
+	o.ref, o.anyOf, o.allOf = "", nil, nil
+	o.id = c.newRaw().id
+	c.raws[o.id] = &o
+	if !o.hasType && !o.hasEnum && !o.hasObject && !o.hasArray {
+		o.always = true
+	}
+	return &o
+}
+
+// product merges every leaf of a with every leaf of b (allOf semantics).
+// When a says nothing of its own (keep=false), b replaces it.
+func (c *compiler) product(a, b []*raw, keep bool) []*raw {
+	if !keep {
+		return b
+	}
+	var out []*raw
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, c.merge(x, y))
+		}
+	}
+	return out
+}
+
+// merge intersects two leaves (both must hold).
+func (c *compiler) merge(x, y *raw) *raw {
+	switch {
+	case x.always:
+		return y
+	case y.always:
+		return x
+	case x.never:
+		return x
+	case y.never:
+		return y
+	}
+	key := [2]int{x.id, y.id}
+	if m, ok := c.merged[key]; ok {
+		return m
+	}
+	m := c.newRaw()
+	c.merged[key] = m
+	m.hasType = x.hasType || y.hasType
+	switch {
+	case x.hasType && y.hasType:
+		m.types = x.types & y.types
+		if x.types&tNumber != 0 && y.types&tInteger != 0 || y.types&tNumber != 0 && x.types&tInteger != 0 {
+			m.types |= tInteger
+		}
+	case x.hasType:
+		m.types = x.types
+	default:
+		m.types = y.types
+	}
+	m.hasEnum = x.hasEnum || y.hasEnum
+	switch {
+	case x.hasEnum && y.hasEnum:
+		in := map[string]bool{}
+		for _, e := range y.enum {
+			in[e] = true
+		}
+		for _, e := range x.enum {
+			if in[e] {
+				m.enum = append(m.enum, e)
+			}
+		}
+	case x.hasEnum:
+		m.enum = x.enum
+	default:
+		m.enum = y.enum
+	}
+	m.hasObject, m.hasArray = x.hasObject || y.hasObject, x.hasArray || y.hasArray
+	if x.props != nil || y.props != nil {
+		m.props = map[string]*raw{}
+		for k, v := range x.props {
+			m.props[k] = v
+		}
+		for k, v := range y.props {
+			if w, ok := m.props[k]; ok {
+				both := c.newRaw()
+				both.allOf = []*raw{w, v}
+				m.props[k] = both
+			} else {
+				m.props[k] = v
+			}
+		}
+	}
+	m.required = append(append([]string{}, x.required...), y.required...)
+	switch {
+	case x.addlSet && y.addlSet:
+		both := c.newRaw()
+		both.allOf = []*raw{x.addl, y.addl}
+		m.addl, m.addlSet = both, true
+	case x.addlSet:
+		m.addl, m.addlSet = x.addl, true
+	case y.addlSet:
+		m.addl, m.addlSet = y.addl, true
+	}
+	m.patterns = append(append([]rawPattern{}, x.patterns...), y.patterns...)
+	switch {
+	case x.items != nil && y.items != nil:
+		both := c.newRaw()
+		both.allOf = []*raw{x.items, y.items}
+		m.items = both
+	case x.items != nil:
+		m.items = x.items
+	default:
+		m.items = y.items
+	}
+	m.minItems = max(x.minItems, y.minItems)
+	return m
+}
+
+// leafTypes is what a leaf admits, inferring the type from its keywords.
+func leafTypes(l *raw) typeSet {
+	if l.hasType {
+		return l.types
+	}
+	var t typeSet
+	if l.hasObject {
+		t |= tObject
+	}
+	if l.hasArray {
+		t |= tArray
+	}
+	if t == 0 && !l.hasEnum {
+		t = tAll
+	}
+	return t
+}
+
+// node returns the grammar node for the union of the schemas in set.
+func (c *compiler) node(set []*raw) (*Node, error) {
+	var leaves []*raw
+	seenLeaf := map[int]bool{}
+	for _, r := range set {
+		ls, err := c.expand(r, map[int]bool{})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range ls {
+			if l.always {
+				return c.any, nil
+			}
+			if !l.never && !seenLeaf[l.id] {
+				seenLeaf[l.id] = true
+				leaves = append(leaves, l)
+			}
+		}
+	}
+	ids := make([]int, len(leaves))
+	for i, l := range leaves {
+		ids[i] = l.id
+	}
+	sort.Ints(ids)
+	key := fmt.Sprint(ids)
+	if n, ok := c.nodes[key]; ok {
+		return n, nil
+	}
+	n := &Node{id: len(c.all), enumIndex: map[string]int{}, propIndex: map[string]int{}}
+	c.nodes[key] = n
+	c.all = append(c.all, n)
+
+	propSets := map[string][]*raw{}
+	var addlSets []*raw
+	addlAny, addlAny2 := false, false
+	var itemSets []*raw
+	itemsAny := false
+	var requiredSets [][]string
+	objLeaves, arrLeaves := 0, 0
+	minItems := -1
+	for _, l := range leaves {
+		t := leafTypes(l)
+		if l.hasEnum {
+			for _, e := range l.enum {
+				if _, ok := n.enumIndex[e]; !ok {
+					n.enumIndex[e] = len(n.Enum)
+					n.Enum = append(n.Enum, e)
+				}
+			}
+		} else {
+			n.Free |= t
+		}
+		if t&tObject != 0 && !l.hasEnum {
+			objLeaves++
+			for k, v := range l.props {
+				propSets[k] = append(propSets[k], v)
+			}
+			switch {
+			case !l.addlSet || l.addl.always:
+				addlAny = true
+			case l.addl.never:
+			default:
+				addlSets = append(addlSets, l.addl)
+			}
+			for _, p := range l.patterns {
+				re, err := regexp.Compile(p.re)
+				if err != nil {
+					return nil, fmt.Errorf("schema: patternProperties %q: %w", p.re, err)
+				}
+				pn, err := c.node([]*raw{p.schema})
+				if err != nil {
+					return nil, err
+				}
+				n.patterns = append(n.patterns, patternProp{re, pn})
+			}
+			requiredSets = append(requiredSets, l.required)
+		}
+		if t&tArray != 0 && !l.hasEnum {
+			arrLeaves++
+			if l.items == nil || l.items.always {
+				itemsAny = true
+			} else {
+				itemSets = append(itemSets, l.items)
+			}
+			if minItems < 0 || l.minItems < minItems {
+				minItems = l.minItems
+			}
+		}
+	}
+	_ = addlAny2
+	if n.Free&tNumber != 0 {
+		n.Free &^= tInteger
+	}
+	names := make([]string, 0, len(propSets))
+	for k := range propSets {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		pn, err := c.node(propSets[k])
+		if err != nil {
+			return nil, err
+		}
+		n.propIndex[k] = len(n.Props)
+		n.Props = append(n.Props, Prop{Name: k, Node: pn})
+	}
+	var err error
+	switch {
+	case addlAny:
+		n.additional = c.any
+	case len(addlSets) > 0:
+		if n.additional, err = c.node(addlSets); err != nil {
+			return nil, err
+		}
+	}
+	// A key is required only when every object alternative requires it.
+	if objLeaves > 0 {
+		count := map[string]int{}
+		for _, rs := range requiredSets {
+			seen := map[string]bool{}
+			for _, k := range rs {
+				if !seen[k] {
+					seen[k] = true
+					count[k]++
+				}
+			}
+		}
+		for _, k := range names {
+			if count[k] == objLeaves {
+				n.required = append(n.required, n.propIndex[k])
+			}
+		}
+	}
+	switch {
+	case itemsAny:
+		n.items = c.any
+	case len(itemSets) > 0:
+		if n.items, err = c.node(itemSets); err != nil {
+			return nil, err
+		}
+	case arrLeaves > 0:
+		n.items = c.any
+	}
+	n.minItems = max(minItems, 0)
+	return n, nil
+}
+
+// canonical renders a schema value (enum/const) as canonical JSON.
+func canonical(v any) string {
+	var b []byte
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case nil:
+			b = append(b, "null"...)
+		case bool:
+			b = strconv.AppendBool(b, x)
+		case string:
+			b = canon.AppendString(b, x)
+		case json.Number:
+			b = appendCanonicalNumber(b, string(x))
+		case []any:
+			b = append(b, '[')
+			for i, e := range x {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				walk(e)
+			}
+			b = append(b, ']')
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			b = append(b, '{')
+			for i, k := range keys {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = canon.AppendString(b, k)
+				b = append(b, ':')
+				walk(x[k])
+			}
+			b = append(b, '}')
+		}
+	}
+	walk(v)
+	return string(b)
+}
+
+// appendCanonicalNumber writes a JSON number as the YAML→JSON converter
+// does: integers exactly, other numbers in ECMAScript form.
+func appendCanonicalNumber(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, ".eE") {
+		neg := strings.HasPrefix(s, "-")
+		d := strings.TrimLeft(strings.TrimPrefix(s, "-"), "0")
+		if d == "" {
+			return append(b, '0')
+		}
+		if neg {
+			b = append(b, '-')
+		}
+		return append(b, d...)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return append(b, s...)
+	}
+	return canon.AppendNumber(b, f)
+}
