@@ -3,7 +3,7 @@ GO      ?= go
 OUT     ?= out
 SHARED  ?= ../shared
 
-.PHONY: run test build bench fuzz clean
+.PHONY: run test build bench fuzz clean tokenizer
 
 # The main job on the embedded default dump (testdata/), on CPU.
 run: build
@@ -12,6 +12,10 @@ run: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/tct ./cmd/tct
+
+# Retrain the shipped tokenizer on the shared corpus (deterministic: same bytes every time).
+tokenizer:
+	$(GO) run ./cmd/tct train-tokenizer $(SHARED)/corpus/workflows.jsonl.zst --vocab 8192 --holdout 0.1 --seed 1 --out configs/tokenizer.json
 
 # The whole test suite (what CI runs).
 test:

@@ -40,6 +40,9 @@ var dumpFormats = []struct {
 	{".jsonl", newJSONLDump, compNone},
 	{".ndjson", newJSONLDump, compNone},
 	{".parquet", newParquetDump, compNone},
+	{".yml", newFileDump, compNone},
+	{".yaml", newFileDump, compNone},
+	{".json", newFileDump, compNone},
 }
 
 // OpenDump returns the reader for path: a directory tree, or an archive,
@@ -59,7 +62,7 @@ func OpenDump(path string, opt ReadOptions) (Dump, error) {
 			return f.open(path, f.comp, opt), nil
 		}
 	}
-	return nil, fmt.Errorf("open dump %s: unknown file type (want a directory, .tar, .tar.gz, .tgz, .tar.zst, .tzst, .jsonl, .ndjson (optionally .gz or .zst) or .parquet)", path)
+	return nil, fmt.Errorf("open dump %s: unknown file type (want a directory, .tar, .tar.gz, .tgz, .tar.zst, .tzst, .jsonl, .ndjson (optionally .gz or .zst), .parquet, or one .yml/.yaml/.json file)", path)
 }
 
 // ExpandInputs turns command-line arguments into dump paths. An argument with

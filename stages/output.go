@@ -78,6 +78,9 @@ func (o *Output) Commit() error {
 		o.Abort()
 		return fmt.Errorf("close %s: %w", o.path, err)
 	}
+	if err := os.Chmod(o.tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("chmod %s: %w", o.path, err)
+	}
 	if err := os.Rename(o.tmp.Name(), o.path); err != nil {
 		os.Remove(o.tmp.Name())
 		return fmt.Errorf("rename into %s: %w", o.path, err)

@@ -552,7 +552,7 @@ func TestReadStops(t *testing.T) {
 
 func TestOpenDump(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"a.zip", "b.json", "c.gz", "noext"} {
+	for _, name := range []string{"a.zip", "b.txt", "c.gz", "noext"} {
 		p := filepath.Join(dir, name)
 		must(t, os.WriteFile(p, nil, 0o644))
 		if _, err := OpenDump(p, DefaultReadOptions()); err == nil || !strings.Contains(err.Error(), p) {
@@ -742,4 +742,27 @@ func FuzzJSONLReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A single .yml/.yaml/.json file is a dump of one record, its path the file's path.
+func TestFileDump(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ci.yml")
+	content := []byte("on: push\njobs: {}\n")
+	must(t, os.WriteFile(p, content, 0o644))
+	d, err := OpenDump(p, DefaultReadOptions())
+	must(t, err)
+	var got []*Record
+	must(t, d.Records(context.Background(), func(r *Record) error { got = append(got, r); return nil }))
+	if len(got) != 1 || string(got[0].Content) != string(content) || got[0].Path != filepath.ToSlash(p) || got[0].Source() != p {
+		t.Fatalf("records: %+v", got)
+	}
+	opt := DefaultReadOptions()
+	opt.MaxSize = 4
+	d, _ = OpenDump(p, opt)
+	got = nil
+	must(t, d.Records(context.Background(), func(r *Record) error { got = append(got, r); return nil }))
+	if len(got) != 1 || got[0].Reject == nil || got[0].Reject.Reason != ReasonTooLarge || got[0].Content != nil {
+		t.Fatalf("too large: %+v", got[0])
+	}
 }

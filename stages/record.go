@@ -71,6 +71,8 @@ type Record struct {
 	Sum [32]byte
 	// JSON is the canonical JSON document, set by the convert stage.
 	JSON []byte
+	// Tokens are the document's content ids, set by the tokenize stage.
+	Tokens []int32
 	// Reject is set when a stage rejected the record; later stages pass it on untouched.
 	Reject *Reject
 	// Duplicate is set when an earlier record had the same content.

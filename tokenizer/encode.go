@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -29,11 +30,16 @@ func (s *Stats) Add(o Stats) {
 }
 
 type encoder struct {
-	g     *Grammar
-	src   []byte
-	out   []Token
-	stats Stats
-	depth int
+	g      *Grammar
+	src    []byte
+	out    []Token
+	stats  Stats
+	depth  int
+	bounds []int32 // segment ends (token positions), when segmenting
+	seg    bool
+	// obs, when set, sees every free string value and every key that is
+	// not a known property (dictionary learning).
+	obs func(n *Node, isKey bool, s []byte)
 }
 
 // maxDepth bounds recursion on hostile input.
@@ -48,13 +54,38 @@ var ErrSyntax = errors.New("invalid JSON")
 // bytes; other JSON decodes to its canonical form.
 func (g *Grammar) Encode(dst []Token, doc []byte) ([]Token, Stats, error) {
 	e := encoder{g: g, src: doc, out: dst}
-	i, err := e.value(g.root, 0, false)
+	return e.run()
+}
+
+// EncodeSegments is Encode that also returns segment ends: positions in
+// the token slice after which a merge may not reach. A segment is one
+// scalar value with the structure before it (closing brackets, keys,
+// opening heads); a long string is cut into word-like pieces.
+func (g *Grammar) EncodeSegments(dst []Token, bounds []int32, doc []byte) ([]Token, []int32, Stats, error) {
+	e := encoder{g: g, src: doc, out: dst, bounds: bounds[:0], seg: true}
+	toks, st, err := e.run()
+	if len(toks) > 0 && (len(e.bounds) == 0 || int(e.bounds[len(e.bounds)-1]) != len(toks)) {
+		e.bounds = append(e.bounds, int32(len(toks)))
+	}
+	return toks, e.bounds, st, err
+}
+
+func (e *encoder) run() ([]Token, Stats, error) {
+	doc := e.src
+	i, err := e.value(e.g.root, 0, false)
 	if err == nil {
 		if i = skipWS(doc, i); i != len(doc) {
 			err = fmt.Errorf("%w: data after the document at byte %d", ErrSyntax, i)
 		}
 	}
 	return e.out, e.stats, err
+}
+
+// cut ends a segment after the tokens emitted so far.
+func (e *encoder) cut() {
+	if e.seg {
+		e.bounds = append(e.bounds, int32(len(e.out)))
+	}
 }
 
 func skipWS(b []byte, i int) int {
@@ -88,6 +119,7 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 		if k, ok := n.enumIndex[string(src[i:end])]; ok {
 			e.count(n, fallback)
 			e.emit(e.g.EnumBase + Token(k))
+			e.cut()
 			return end, nil
 		}
 	}
@@ -151,7 +183,11 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 		if err != nil {
 			return i, err
 		}
-		e.bytes(s)
+		if e.obs != nil && !n.Any {
+			e.obs(n, false, s)
+		}
+		e.text(s)
+		e.cut()
 		return end, nil
 	case 't':
 		return e.literal(i, "true", TokTrue)
@@ -164,6 +200,7 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 		e.emit(TokNum)
 	}
 	e.bytes(src[i:numEnd])
+	e.cut()
 	return numEnd, nil
 }
 
@@ -179,7 +216,65 @@ func (e *encoder) literal(i int, word string, t Token) (int, error) {
 		return i, e.errAt(i, "bad literal")
 	}
 	e.emit(t)
+	e.cut()
 	return i + len(word), nil
+}
+
+// text emits a string value's body and end; a long one is cut into pieces.
+func (e *encoder) text(s []byte) {
+	if !e.seg || len(s) <= LongString {
+		e.bytes(s)
+		return
+	}
+	start := 0
+	for start < len(s) {
+		end := start + pieceLen(s[start:])
+		if start > 0 {
+			e.cut()
+		}
+		for _, b := range s[start:end] {
+			e.out = append(e.out, Token(b))
+		}
+		start = end
+	}
+	e.emit(TokEnd)
+}
+
+// LongString is the longest string kept whole as one segment: short values
+// (`actions/checkout@v4`, `ubuntu-latest`) may become one token.
+const LongString = 40
+
+// maxPiece bounds a piece of a long string (and so the cost of merging it).
+const maxPiece = 128
+
+// pieceLen returns the length of the first piece of s: an optional space
+// and a run of letters and digits, or of punctuation, or a run of white
+// space (like the pre-splitting of GPT tokenizers, on bytes; bytes of
+// multi-byte characters count as letters).
+func pieceLen(s []byte) int {
+	// A line, with its line break; a very long line is cut after a space.
+	if i := bytes.IndexByte(s, '\n'); i >= 0 && i < maxPiece {
+		return i + 1
+	}
+	if len(s) <= maxPiece {
+		return len(s)
+	}
+	if i := bytes.LastIndexByte(s[:maxPiece], ' '); i > 0 {
+		return i + 1
+	}
+	return maxPiece
+}
+
+func class(b byte) uint8 {
+	switch {
+	case b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b >= 0x80 || b == '_':
+		return 0
+	case b == ' ' || b == '\t':
+		return 1
+	case b == '\n' || b == '\r':
+		return 2
+	}
+	return 3
 }
 
 // bytes emits a string or number body and its end.
@@ -226,6 +321,8 @@ func (e *encoder) object(n *Node, i int, fallback bool) (int, error) {
 			if vnode, allowed = n.valueNodeForKey(string(key)); !allowed {
 				vnode, vfallback = e.g.any, true
 				e.stats.OffSchema++
+			} else if e.obs != nil && !n.Any {
+				e.obs(n, true, key)
 			}
 		}
 		if i, err = e.value(vnode, i+1, vfallback); err != nil {

@@ -74,6 +74,9 @@ type patternProp struct {
 // Schema allows at a position (anyOf/oneOf alternatives are merged).
 type Node struct {
 	id int
+	// Path names the position where the compiler first reached the node
+	// (`$.jobs.<re>.steps[].uses`); dictionaries refer to nodes by it.
+	Path string
 	// Any marks a position where the schema says nothing: values are
 	// encoded generically and counted as fallback.
 	Any bool

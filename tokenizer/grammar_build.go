@@ -19,6 +19,7 @@ type Grammar struct {
 	MaxKeys, MaxEnum int
 	// Fingerprint is the sha256 of the schema text the grammar was compiled from.
 	Fingerprint string
+	schema      []byte
 
 	matchMu  sync.Mutex
 	matchers map[*Node][]*keyMatcher
@@ -51,6 +52,7 @@ func newGrammar(root, anyNode *Node, nodes []*Node, schema []byte) (*Grammar, er
 	g.Size = int(g.EnumBase) + g.MaxEnum
 	sum := sha256.Sum256(schema)
 	g.Fingerprint = hex.EncodeToString(sum[:])
+	g.schema = append([]byte(nil), schema...)
 	g.masks = buildStaticMasks(g.Size)
 	for _, n := range nodes {
 		for _, p := range n.patterns {

@@ -54,6 +54,10 @@ type compiler struct {
 // CompileSchema compiles a JSON Schema (the draft-07 subset real schemas use)
 // into a grammar.
 func CompileSchema(schemaJSON []byte) (*Grammar, error) {
+	return compile(schemaJSON, nil)
+}
+
+func compile(schemaJSON []byte, dict *Dictionary) (*Grammar, error) {
 	dec := json.NewDecoder(bytes.NewReader(schemaJSON))
 	dec.UseNumber()
 	var doc any
@@ -67,8 +71,18 @@ func CompileSchema(schemaJSON []byte) (*Grammar, error) {
 	}
 	c.any = &Node{id: -1, Any: true, Free: tAll}
 	c.any.additional, c.any.items = c.any, c.any
-	rootNode, err := c.node([]*raw{root})
+	rootNode, err := c.node([]*raw{root}, "$")
 	if err != nil {
+		return nil, err
+	}
+	paths := map[string]bool{}
+	for _, n := range c.all {
+		if paths[n.Path] {
+			n.Path += fmt.Sprintf("#%d", n.id) // two nodes first reached by equal path text
+		}
+		paths[n.Path] = true
+	}
+	if err := applyDict(c.all, dict); err != nil {
 		return nil, err
 	}
 	return newGrammar(rootNode, c.any, c.all, schemaJSON)
@@ -429,8 +443,9 @@ func leafTypes(l *raw) typeSet {
 	return t
 }
 
-// node returns the grammar node for the union of the schemas in set.
-func (c *compiler) node(set []*raw) (*Node, error) {
+// node returns the grammar node for the union of the schemas in set; path
+// names the position where the node is first reached (nodes are shared).
+func (c *compiler) node(set []*raw, path string) (*Node, error) {
 	var leaves []*raw
 	seenLeaf := map[int]bool{}
 	for _, r := range set {
@@ -457,7 +472,7 @@ func (c *compiler) node(set []*raw) (*Node, error) {
 	if n, ok := c.nodes[key]; ok {
 		return n, nil
 	}
-	n := &Node{id: len(c.all), enumIndex: map[string]int{}, propIndex: map[string]int{}}
+	n := &Node{id: len(c.all), Path: path, enumIndex: map[string]int{}, propIndex: map[string]int{}}
 	c.nodes[key] = n
 	c.all = append(c.all, n)
 
@@ -498,7 +513,7 @@ func (c *compiler) node(set []*raw) (*Node, error) {
 				if err != nil {
 					return nil, fmt.Errorf("schema: patternProperties %q: %w", p.re, err)
 				}
-				pn, err := c.node([]*raw{p.schema})
+				pn, err := c.node([]*raw{p.schema}, path+".<"+p.re+">")
 				if err != nil {
 					return nil, err
 				}
@@ -528,7 +543,7 @@ func (c *compiler) node(set []*raw) (*Node, error) {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		pn, err := c.node(propSets[k])
+		pn, err := c.node(propSets[k], path+"."+k)
 		if err != nil {
 			return nil, err
 		}
@@ -540,7 +555,7 @@ func (c *compiler) node(set []*raw) (*Node, error) {
 	case addlAny:
 		n.additional = c.any
 	case len(addlSets) > 0:
-		if n.additional, err = c.node(addlSets); err != nil {
+		if n.additional, err = c.node(addlSets, path+".*"); err != nil {
 			return nil, err
 		}
 	}
@@ -566,7 +581,7 @@ func (c *compiler) node(set []*raw) (*Node, error) {
 	case itemsAny:
 		n.items = c.any
 	case len(itemSets) > 0:
-		if n.items, err = c.node(itemSets); err != nil {
+		if n.items, err = c.node(itemSets, path+"[]"); err != nil {
 			return nil, err
 		}
 	case arrLeaves > 0:

@@ -1,0 +1,380 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	tiktoken "github.com/tiktoken-go/tokenizer"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tct-dev/tct/configs"
+	"github.com/tct-dev/tct/pipeline"
+	"github.com/tct-dev/tct/stages"
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// loadTokenizer reads a tokenizer file, or the embedded default for "".
+func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
+	if path == "" {
+		t, err := tokenizer.Parse(configs.Tokenizer)
+		if err != nil {
+			return nil, fmt.Errorf("embedded tokenizer: %w", err)
+		}
+		return t, nil
+	}
+	return tokenizer.Load(path)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func newTrainTokenizerCmd() *cobra.Command {
+	cfg := stages.TrainConfig{Convert: stages.DefaultConvertConfig(), Vocab: 8192, Positions: 512, Holdout: 0.1, Seed: 1,
+		Dict: stages.DefaultDictOptions()}
+	var out, schemaPath string
+	var noDict, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "train-tokenizer INPUT... --out FILE",
+		Short: "Learn the tokenizer's dictionary and merges from a dump",
+		Long: `train-tokenizer reads dumps like convert, compiles the workflow schema into the
+base alphabet, learns a dictionary of frequent values and open-map keys per
+schema position (pass 1), then BPE merges over base-token segments (pass 2),
+up to --vocab content ids. Repositories in the holdout share are left out, so
+the tokenizer can be measured on repositories it never saw. The same inputs
+and flags always give a byte-identical file, whatever --workers is.`,
+		Example: "  tct train-tokenizer ../shared/corpus/workflows.jsonl.zst --vocab 8192 --out configs/tokenizer.json",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			inputs, err := stages.ExpandInputs(args)
+			if err != nil {
+				return err
+			}
+			cfg.Convert.Inputs = inputs
+			cfg.Schema = configs.WorkflowSchema
+			if schemaPath != "" {
+				if cfg.Schema, err = os.ReadFile(schemaPath); err != nil {
+					return err
+				}
+			}
+			if noDict {
+				cfg.Dict = tokenizerDictOff
+			}
+			start := time.Now()
+			t, sum, err := stages.TrainTokenizer(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			b, err := t.Marshal()
+			if err != nil {
+				return err
+			}
+			f, err := stages.CreateOutput(out)
+			if err != nil {
+				return err
+			}
+			defer f.Abort()
+			if _, err := f.Write(b); err != nil {
+				return err
+			}
+			if err := f.Commit(); err != nil {
+				return err
+			}
+			t, err = tokenizer.Parse(b) // the fingerprint is of the file
+			if err != nil {
+				return fmt.Errorf("the written file does not load: %w", err)
+			}
+			rep := map[string]any{"out": out, "fingerprint": t.Fingerprint, "content_vocab": t.Layout.Content,
+				"base_alphabet": t.Grammar.Size, "merges": len(t.Merges.Pairs), "layout": t.Layout, "documents": t.Meta.Documents,
+				"segments": t.Meta.Segments, "read": sum.Read, "written": sum.Written, "rejected": sum.Rejected,
+				"duplicates": sum.Duplicates, "seconds": time.Since(start).Seconds(), "input_errors": sum.InputErrors}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "trained on %d documents in %.1fs: base alphabet %d, %d merges, content vocabulary %d\nwrote %s (sha256 %s)\n",
+				t.Meta.Documents, rep["seconds"], t.Grammar.Size, len(t.Merges.Pairs), t.Layout.Content, out, t.Fingerprint)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&out, "out", "o", "", "tokenizer file to write")
+	fs.IntVar(&cfg.Vocab, "vocab", cfg.Vocab, "content vocabulary size (base alphabet + merges)")
+	fs.IntVar(&cfg.Positions, "positions", cfg.Positions, "position tokens in the layout")
+	fs.Float64Var(&cfg.Holdout, "holdout", cfg.Holdout, "share of repositories left out of training")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the holdout split")
+	fs.Int64Var(&cfg.MinFreq, "min-freq", 2, "stop merging when the best pair is rarer")
+	fs.StringVar(&schemaPath, "schema", "", "JSON Schema of workflows (default: the embedded configs/workflow.schema.json)")
+	fs.BoolVar(&noDict, "no-dict", false, "learn no dictionary of values and keys")
+	fs.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
+	addConvertFlags(fs, &cfg.Convert)
+	return cmd
+}
+
+var tokenizerDictOff = tokenizer.DictOptions{}
+
+// o200k returns a counter of o200k_base tokens.
+func o200k() (func(string) int, error) {
+	codec, err := tiktoken.Get(tiktoken.O200kBase)
+	if err != nil {
+		return nil, err
+	}
+	return func(s string) int {
+		n, _ := codec.Count(s)
+		return n
+	}, nil
+}
+
+func newTokenizeCmd() *cobra.Command {
+	cfg := stages.DefaultConvertConfig()
+	var tokPath, vs string
+	var verify, explain, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "tokenize INPUT...",
+		Short: "Tokenize the workflows of a dump and report counts (or explain each token)",
+		Long: `tokenize runs the convert stages over the inputs (any dump, or plain YAML/JSON
+files) and encodes every document. It reports documents, bytes of canonical
+JSON and of the original YAML, tokens, and with --verify the documents whose
+round trip differs; --vs o200k adds o200k_base (GPT-4o) counts of the same
+documents as JSON and as YAML. --explain prints every token of every document
+with its meaning in context.`,
+		Example: `  tct tokenize ../shared/corpus/workflows.jsonl.zst --verify --vs o200k --json
+  tct tokenize --explain .github/workflows/ci.yml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tok, err := loadTokenizer(tokPath)
+			if err != nil {
+				return err
+			}
+			if cfg.Inputs, err = stages.ExpandInputs(args); err != nil {
+				return err
+			}
+			if explain {
+				return explainFiles(cmd, tok, cfg)
+			}
+			tz := &stages.Tokenize{Tok: tok, Verify: verify}
+			switch vs {
+			case "":
+			case "o200k":
+				if tz.Compare, err = o200k(); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("--vs %q: only o200k is known", vs)
+			}
+			start := time.Now()
+			sum, err := runStages(cmd, cfg, tz)
+			if err != nil {
+				return err
+			}
+			tot := tz.Total
+			rep := struct {
+				stages.TokenizeTotals
+				Read        int64   `json:"read"`
+				Rejected    int64   `json:"rejected"`
+				Duplicates  int64   `json:"duplicates"`
+				Tokenizer   string  `json:"tokenizer"`
+				BytesPerTok float64 `json:"bytes_json_per_token"`
+				VsO200kJSON float64 `json:"fewer_tokens_than_o200k_json,omitempty"`
+				VsO200kYAML float64 `json:"fewer_tokens_than_o200k_yaml,omitempty"`
+				Seconds     float64 `json:"seconds"`
+			}{TokenizeTotals: tot, Read: sum.Read, Rejected: sum.Rejected, Duplicates: sum.Duplicates,
+				Tokenizer: tok.Fingerprint, Seconds: time.Since(start).Seconds()}
+			if tot.Tokens > 0 {
+				rep.BytesPerTok = float64(tot.BytesJSON) / float64(tot.Tokens)
+			}
+			if tot.O200kTokensJSON > 0 {
+				rep.VsO200kJSON = 1 - float64(tot.Tokens)/float64(tot.O200kTokensJSON)
+				rep.VsO200kYAML = 1 - float64(tot.Tokens)/float64(tot.O200kTokensYAML)
+			}
+			if asJSON {
+				if err := printJSON(cmd.OutOrStdout(), rep); err != nil {
+					return err
+				}
+			} else {
+				w := cmd.ErrOrStderr()
+				fmt.Fprintf(w, "%d documents, %d bytes JSON (%d YAML), %d tokens (%.2f bytes/token)\n", tot.Documents, tot.BytesJSON, tot.BytesYAML, tot.Tokens, rep.BytesPerTok)
+				if verify {
+					fmt.Fprintf(w, "round trip failures: %d\n", tot.RoundtripFailures)
+				}
+				if tot.O200kTokensJSON > 0 {
+					fmt.Fprintf(w, "o200k_base: %d tokens as JSON (%.1f%% more than ours), %d as YAML; ours are %.1f%% / %.1f%% fewer\n",
+						tot.O200kTokensJSON, 100*(float64(tot.O200kTokensJSON)/float64(tot.Tokens)-1), tot.O200kTokensYAML, 100*rep.VsO200kJSON, 100*rep.VsO200kYAML)
+				}
+				s := tot.Schema
+				fmt.Fprintf(w, "schema coverage: %d values, %d fallback (%.2f%%); keys %d known, %d spelled out, %d off-schema\n",
+					s.Values, s.Fallback, 100*float64(s.Fallback)/float64(max(s.Values, 1)), s.KnownKeys, s.OtherKeys, s.OffSchema)
+			}
+			if verify && tot.RoundtripFailures > 0 {
+				return fmt.Errorf("%d documents did not round-trip", tot.RoundtripFailures)
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
+	fs.BoolVar(&verify, "verify", false, "decode every document and count round-trip failures")
+	fs.StringVar(&vs, "vs", "", "compare with another tokenizer (o200k)")
+	fs.BoolVar(&explain, "explain", false, "print every token with its meaning")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
+	addConvertFlags(fs, &cfg)
+	// A file given on the command line is a workflow whatever its path.
+	fs.Lookup("path-pattern").DefValue = ""
+	cfg.PathPattern = ""
+	return cmd
+}
+
+// runStages runs the convert stages plus one stage, with progress and accounting.
+func runStages(cmd *cobra.Command, cfg stages.ConvertConfig, s stages.Stage) (*stages.Summary, error) {
+	p := pipeline.New(cmd.Context())
+	recs, ie, err := stages.Records(p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	w := stages.NewWriter(io.Discard, nil)
+	stages.Drain(p, stages.Apply(p, recs, pipeline.Options{Workers: workers}, s), w)
+	var stop func()
+	if pipeline.IsTerminal(cmd.ErrOrStderr()) {
+		stop = pipeline.ShowProgress(p, cmd.ErrOrStderr(), "records")
+	}
+	err = p.Wait()
+	if stop != nil {
+		stop()
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ie.Errs {
+		return w.Summary, e
+	}
+	return w.Summary, nil
+}
+
+// explainFiles prints the tokens of every document of the inputs.
+func explainFiles(cmd *cobra.Command, tok *tokenizer.Tokenizer, cfg stages.ConvertConfig) error {
+	out := bufio.NewWriter(cmd.OutOrStdout())
+	defer out.Flush()
+	enc := tok.NewEncoder()
+	p := pipeline.New(cmd.Context())
+	recs, _, err := stages.Records(p, cfg)
+	if err != nil {
+		return err
+	}
+	pipeline.Sink(p, "explain", recs, func(_ context.Context, r *stages.Record) error {
+		if r.Done() {
+			fmt.Fprintf(out, "# %s: %s\n", r.Source(), rejectText(r))
+			return nil
+		}
+		ids, st, err := enc.Encode(nil, r.JSON)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "# %s: %d bytes of JSON, %d tokens; %d values, %d fallback\n", r.Source(), len(r.JSON), len(ids), st.Values, st.Fallback)
+		fmt.Fprintf(out, "%6s  %5s  %-9s %-40s %s\n", "pos", "id", "kind", "tokens in context", "JSON")
+		return tok.Explain(out, ids)
+	})
+	return p.Wait()
+}
+
+func rejectText(r *stages.Record) string {
+	if r.Duplicate {
+		return "duplicate"
+	}
+	return "rejected: " + r.Reject.Error()
+}
+
+func newDecodeCmd() *cobra.Command {
+	var tokPath, format string
+	cmd := &cobra.Command{
+		Use:   "decode [IDS...]",
+		Short: "Turn content ids back into a workflow (JSON or YAML)",
+		Long: `decode reads content ids (from the arguments, or whitespace/comma separated
+on stdin) and prints the document as canonical JSON or YAML. Surplus ids after
+the document are reported; a truncated sequence prints the partial JSON.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tok, err := loadTokenizer(tokPath)
+			if err != nil {
+				return err
+			}
+			text := strings.Join(args, " ")
+			if len(args) == 0 {
+				b, err := io.ReadAll(cmd.InOrStdin())
+				if err != nil {
+					return err
+				}
+				text = string(b)
+			}
+			var ids []int32
+			for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' || r == '[' || r == ']' }) {
+				v, err := strconv.ParseInt(f, 10, 32)
+				if err != nil {
+					return fmt.Errorf("not an id: %q", f)
+				}
+				ids = append(ids, int32(v))
+			}
+			doc, consumed, err := tok.Decode(ids)
+			if err != nil {
+				partial, _ := tok.DecodePrefix(ids)
+				return fmt.Errorf("%w\npartial: %s", err, partial)
+			}
+			if consumed < len(ids) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "tct: %d surplus ids after the document\n", len(ids)-consumed)
+			}
+			return writeDoc(cmd.OutOrStdout(), doc, format)
+		},
+	}
+	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
+	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
+	return cmd
+}
+
+// writeDoc prints a canonical JSON document as JSON or as YAML with the
+// same key order.
+func writeDoc(w io.Writer, doc []byte, format string) error {
+	switch format {
+	case "json":
+		_, err := fmt.Fprintf(w, "%s\n", doc)
+		return err
+	case "yaml":
+		var n yaml.Node
+		if err := yaml.Unmarshal(doc, &n); err != nil { // JSON is YAML: key order is kept
+			return err
+		}
+		clearStyle(&n)
+		enc := yaml.NewEncoder(w)
+		enc.SetIndent(2)
+		if err := enc.Encode(&n); err != nil {
+			return err
+		}
+		return enc.Close()
+	}
+	return fmt.Errorf("--format %q: want yaml or json", format)
+}
+
+// clearStyle drops the flow style JSON input gives, so YAML comes out in block style.
+func clearStyle(n *yaml.Node) {
+	n.Style &^= yaml.FlowStyle
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		n.Style &^= yaml.DoubleQuotedStyle
+	}
+	for _, c := range n.Content {
+		clearStyle(c)
+	}
+}

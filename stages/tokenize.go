@@ -1,0 +1,146 @@
+package stages
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// CountSegments counts the base-token segments of converted documents, for
+// merge training. Each worker counts into its own map (Workers must match
+// the stage's worker count); Result merges them, so the counts do not
+// depend on how records were spread over workers.
+type CountSegments struct {
+	Grammar *tokenizer.Grammar
+	// Skip leaves a record out of the counts (e.g. a held-out repository).
+	Skip func(*Record) bool
+
+	mu     sync.Mutex
+	free   []*segCounter
+	all    []*segCounter
+	Docs   int64
+	Errors int64
+}
+
+type segCounter struct {
+	segs   tokenizer.Segments
+	toks   []tokenizer.Token
+	bounds []int32
+	docs   int64
+}
+
+func (c *CountSegments) Name() string { return "count" }
+
+func (c *CountSegments) Process(_ context.Context, r *Record) error {
+	if r.Done() || r.JSON == nil || c.Skip != nil && c.Skip(r) {
+		return nil
+	}
+	c.mu.Lock()
+	var w *segCounter
+	if n := len(c.free); n > 0 {
+		w, c.free = c.free[n-1], c.free[:n-1]
+	} else {
+		w = &segCounter{segs: tokenizer.Segments{}}
+		c.all = append(c.all, w)
+	}
+	c.mu.Unlock()
+	var err error
+	w.toks, w.bounds, _, err = c.Grammar.EncodeSegments(w.toks[:0], w.bounds, r.JSON)
+	if err == nil {
+		w.segs.Add(w.toks, w.bounds)
+		w.docs++
+	}
+	c.mu.Lock()
+	c.free = append(c.free, w)
+	if err != nil {
+		c.Errors++
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// Result merges the workers' counts.
+func (c *CountSegments) Result() (tokenizer.Segments, int64) {
+	out := tokenizer.Segments{}
+	var docs int64
+	for _, w := range c.all {
+		out.Merge(w.segs)
+		docs += w.docs
+	}
+	return out, docs
+}
+
+// Tokenize encodes each document with the tokenizer (a pool of encoders, so
+// any number of workers can run it) and keeps totals; with Verify it decodes
+// every document again and counts the round trips that differ. Compare, when
+// set, counts another tokenizer's tokens of the canonical JSON and the YAML.
+type Tokenize struct {
+	Tok     *tokenizer.Tokenizer
+	Verify  bool
+	Compare func(text string) int
+
+	pool  sync.Pool
+	mu    sync.Mutex
+	Total TokenizeTotals
+}
+
+// TokenizeTotals are the sums over documents of `tct tokenize`.
+type TokenizeTotals struct {
+	Documents         int64           `json:"documents"`
+	BytesJSON         int64           `json:"bytes_json"`
+	BytesYAML         int64           `json:"bytes_yaml"`
+	Tokens            int64           `json:"tokens"`
+	RoundtripFailures int64           `json:"roundtrip_failures"`
+	O200kTokensJSON   int64           `json:"o200k_tokens_json,omitempty"`
+	O200kTokensYAML   int64           `json:"o200k_tokens_yaml,omitempty"`
+	Schema            tokenizer.Stats `json:"schema"`
+	EncodeErrors      int64           `json:"encode_errors"`
+}
+
+func (t *Tokenize) Name() string { return "tokenize" }
+
+func (t *Tokenize) Process(_ context.Context, r *Record) error {
+	if r.Done() {
+		return nil
+	}
+	enc, _ := t.pool.Get().(*tokenizer.Encoder)
+	if enc == nil {
+		enc = t.Tok.NewEncoder()
+	}
+	ids, st, err := enc.Encode(nil, r.JSON)
+	t.pool.Put(enc)
+	if err != nil {
+		// Canonical JSON always encodes; this is a bug, not bad input.
+		t.mu.Lock()
+		t.Total.EncodeErrors++
+		t.mu.Unlock()
+		return fmt.Errorf("tokenize: %w", err)
+	}
+	r.Tokens = ids
+	failed := false
+	if t.Verify {
+		out, consumed, err := t.Tok.Decode(ids)
+		failed = err != nil || consumed != len(ids) || !bytes.Equal(out, r.JSON)
+	}
+	var oj, oy int
+	if t.Compare != nil {
+		oj, oy = t.Compare(string(r.JSON)), t.Compare(string(r.Content))
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tt := &t.Total
+	tt.Documents++
+	tt.BytesJSON += int64(len(r.JSON))
+	tt.BytesYAML += int64(len(r.Content))
+	tt.Tokens += int64(len(ids))
+	tt.Schema.Add(st)
+	tt.O200kTokensJSON += int64(oj)
+	tt.O200kTokensYAML += int64(oy)
+	if failed {
+		tt.RoundtripFailures++
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+
+	"github.com/tct-dev/tct/pipeline"
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// TrainConfig configures `tct train-tokenizer`.
+type TrainConfig struct {
+	Convert   ConvertConfig
+	Schema    []byte  // the JSON Schema the grammar is compiled from
+	Vocab     int     // content vocabulary: base alphabet + merges
+	Positions int     // position tokens of the layout
+	Holdout   float64 // share of repositories kept out of training
+	Seed      uint64
+	MinFreq   int64
+	Dict      tokenizer.DictOptions // zero KeySlots/EnumSlots: no dictionary
+}
+
+// DefaultDictOptions fill the 1,025-token base alphabet.
+func DefaultDictOptions() tokenizer.DictOptions {
+	return tokenizer.DictOptions{KeySlots: 128, EnumSlots: tokenizer.MaxAlphabet - int(tokenizer.KeyBase) - 128, MinRepos: 2, MinCount: 2, MaxLen: 256}
+}
+
+// TrainTokenizer reads dumps through the convert stages, counts base-token
+// segments of every document outside the holdout, and learns merges. The
+// result depends only on the inputs and the config, not on worker counts.
+func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer, *Summary, error) {
+	g, err := tokenizer.CompileSchema(cfg.Schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	skip := func(r *Record) bool { return InHoldout(r, cfg.Holdout, cfg.Seed) }
+	var dict *tokenizer.Dictionary
+	if cfg.Dict.EnumSlots > 0 || cfg.Dict.KeySlots > 0 {
+		// Pass 1: which values and keys earn a slot of their own.
+		learn := &LearnDictionary{Grammar: g, Skip: skip}
+		if _, err := runOver(ctx, cfg.Convert, learn); err != nil {
+			return nil, nil, err
+		}
+		dict = learn.Result().Dictionary(cfg.Dict)
+		if g, err = tokenizer.CompileSchemaDict(cfg.Schema, dict); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cfg.Vocab < g.Size {
+		return nil, nil, fmt.Errorf("--vocab %d is smaller than the base alphabet (%d)", cfg.Vocab, g.Size)
+	}
+	// Pass 2: count segments of base tokens and learn merges over them.
+	counter := &CountSegments{Grammar: g, Skip: skip}
+	summary, err := runOver(ctx, cfg.Convert, counter)
+	if err != nil {
+		return nil, nil, err
+	}
+	segs, docs := counter.Result()
+	pairs, err := tokenizer.Train(g.Size, segs, tokenizer.TrainOptions{Merges: cfg.Vocab - g.Size, MinFreq: cfg.MinFreq})
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := tokenizer.New(g, pairs, cfg.Positions)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.Dict = dict
+	t.Meta = tokenizer.Meta{Inputs: cfg.Convert.Inputs, Documents: int(docs), Segments: len(segs),
+		Holdout: fmt.Sprintf("repositories with InHoldout(fraction=%g, seed=%d)", cfg.Holdout, cfg.Seed),
+		MinFreq: max(cfg.MinFreq, 2), LongString: tokenizer.LongString}
+	return t, summary, nil
+}
+
+// runOver runs the convert stages and one more stage over the inputs, with
+// the usual accounting.
+func runOver(ctx context.Context, cfg ConvertConfig, s Stage) (*Summary, error) {
+	p := pipeline.New(ctx)
+	recs, ie, err := Records(p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	w := NewWriter(io.Discard, nil)
+	Drain(p, Apply(p, recs, pipeline.Options{Workers: workers}, s), w)
+	if err := p.Wait(); err != nil {
+		return nil, err
+	}
+	for _, e := range ie.Errs {
+		w.Summary.InputErrors = append(w.Summary.InputErrors, e.Error())
+	}
+	return w.Summary, nil
+}

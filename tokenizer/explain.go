@@ -1,0 +1,46 @@
+package tokenizer
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Explain writes one line per content id: the id, its kind (a base token or
+// a merge of n base tokens), the names of its base tokens in context, and
+// the JSON text it produced.
+func (t *Tokenizer) Explain(w io.Writer, ids []int32) error {
+	m := t.Grammar.NewMachine(false)
+	for i, id := range ids {
+		exp := t.Merges.Expansion(id)
+		if exp == nil {
+			return fmt.Errorf("id %d at position %d is not a content id", id, i)
+		}
+		var names []string
+		before := len(m.JSON())
+		for _, b := range exp {
+			if m.Done() {
+				return fmt.Errorf("id %d at position %d runs past the end of the document", id, i)
+			}
+			f := m.top()
+			if f.kind == fArray && b != TokEndArr {
+				f = &frame{kind: fValue, node: f.node.items}
+			}
+			if b >= 256 { // bytes show in the text column
+				names = append(names, t.Grammar.tokenName(b, f))
+			}
+			if err := m.Advance(b); err != nil {
+				return fmt.Errorf("id %d at position %d: %w", id, i, err)
+			}
+		}
+		kind := "base"
+		if len(exp) > 1 {
+			kind = fmt.Sprintf("merge/%d", len(exp))
+		}
+		fmt.Fprintf(w, "%6d  %5d  %-9s %-40s %s\n", i, id, kind, strings.Join(names, " "), m.JSON()[before:])
+	}
+	if !m.Done() {
+		fmt.Fprintln(w, "        (the document is incomplete)")
+	}
+	return nil
+}
