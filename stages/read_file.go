@@ -14,7 +14,9 @@ type fileDump struct {
 	opt  ReadOptions
 }
 
-func newFileDump(name string, _ compression, opt ReadOptions) Dump { return &fileDump{name: name, opt: opt} }
+func newFileDump(name string, _ compression, opt ReadOptions) Dump {
+	return &fileDump{name: name, opt: opt}
+}
 
 func (d *fileDump) Name() string { return d.name }
 

@@ -254,4 +254,3 @@ func dec(counts map[uint32]int64, p uint32, f int64, changed map[uint32]bool) {
 	counts[p] -= f
 	changed[p] = true
 }
-
