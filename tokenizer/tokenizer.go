@@ -57,11 +57,14 @@ type Encoder struct {
 	bounds []int32
 	seg    []int32
 	key    []byte
-	cache  map[string][]int32
+	// Two generations of segment results: when the new one is full, it
+	// becomes the old one, and hits in the old one are promoted. Frequent
+	// segments stay; memory stays bounded.
+	cache, old map[string][]int32
 }
 
-// maxCache bounds an Encoder's cache (entries); it is reset when full.
-const maxCache = 1 << 17
+// maxCache bounds each cache generation (entries).
+const maxCache = 1 << 16
 
 // NewEncoder returns an encoder with an empty cache.
 func (t *Tokenizer) NewEncoder() *Encoder {
@@ -95,16 +98,24 @@ func (e *Encoder) segment(dst []int32, seg []Token) []int32 {
 	if ids, ok := e.cache[string(e.key)]; ok {
 		return append(dst, ids...)
 	}
+	if ids, ok := e.old[string(e.key)]; ok {
+		e.remember(ids)
+		return append(dst, ids...)
+	}
 	e.seg = e.seg[:0]
 	for _, t := range seg {
 		e.seg = append(e.seg, int32(t))
 	}
 	ids := append([]int32(nil), e.t.Merges.apply(e.seg)...)
+	e.remember(ids)
+	return append(dst, ids...)
+}
+
+func (e *Encoder) remember(ids []int32) {
 	if len(e.cache) >= maxCache {
-		clear(e.cache)
+		e.old, e.cache = e.cache, make(map[string][]int32, maxCache/4)
 	}
 	e.cache[string(e.key)] = ids
-	return append(dst, ids...)
 }
 
 // Expand turns content ids into base tokens (appending to dst).

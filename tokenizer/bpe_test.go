@@ -1,0 +1,134 @@
+package tokenizer
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// The heap merge gives exactly what the simple scan gives.
+func TestApplyHeapMatchesScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := 8
+	var pairs [][2]int32
+	for i := 0; i < 60; i++ {
+		id := base + len(pairs)
+		pairs = append(pairs, [2]int32{int32(rng.IntN(id)), int32(rng.IntN(id))})
+	}
+	m, err := NewMerges(base, pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := func(seg []int32) []int32 { // the reference: lowest rank, all occurrences, left to right
+		for {
+			best, at := int32(-1), -1
+			for i := 0; i+1 < len(seg); i++ {
+				if r, ok := m.rank.get(pairKey(seg[i], seg[i+1])); ok && (best < 0 || r < best) {
+					best, at = r, i
+				}
+			}
+			if at < 0 {
+				return seg
+			}
+			a, b := seg[at], seg[at+1]
+			var out []int32
+			for i := 0; i < len(seg); i++ {
+				if i+1 < len(seg) && seg[i] == a && seg[i+1] == b {
+					out = append(out, int32(base)+best)
+					i++
+				} else {
+					out = append(out, seg[i])
+				}
+			}
+			seg = out
+		}
+	}
+	for trial := 0; trial < 2000; trial++ {
+		seg := make([]int32, 1+rng.IntN(80))
+		for i := range seg {
+			seg[i] = int32(rng.IntN(3)) // few symbols: many repeats and overlaps
+		}
+		want := scan(slices.Clone(seg))
+		if got := m.applyHeap(slices.Clone(seg)); !slices.Equal(got, want) {
+			t.Fatalf("applyHeap(%v) = %v, scan %v", seg, got, want)
+		}
+		if got := m.apply(slices.Clone(seg)); !slices.Equal(got, want) {
+			t.Fatalf("apply(%v) = %v, scan %v", seg, got, want)
+		}
+		// Expanding the merged ids gives the segment back.
+		var back []int32
+		for _, id := range want {
+			for _, b := range m.Expansion(id) {
+				back = append(back, int32(b))
+			}
+		}
+		if !slices.Equal(back, seg) {
+			t.Fatalf("expansion %v != %v", back, seg)
+		}
+	}
+}
+
+// Training depends only on the counts: not on map order or how counts were split.
+func TestTrainDeterministic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	words := make([][]Token, 300)
+	for i := range words {
+		w := make([]Token, 2+rng.IntN(10))
+		for j := range w {
+			w[j] = Token('a' + rng.IntN(6))
+		}
+		words[i] = w
+	}
+	count := func(order []int, parts int) Segments {
+		all := Segments{}
+		ps := make([]Segments, parts)
+		for i := range ps {
+			ps[i] = Segments{}
+		}
+		for k, i := range order {
+			w := words[i]
+			ps[k%parts].Add(w, []int32{int32(len(w))})
+		}
+		for _, p := range ps {
+			all.Merge(p)
+		}
+		return all
+	}
+	order := rng.Perm(len(words))
+	a, err := Train(256, count(order, 1), TrainOptions{Merges: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	b, _ := Train(256, count(order, 3), TrainOptions{Merges: 100})
+	if !slices.Equal(a, b) || len(a) == 0 {
+		t.Fatalf("merges differ or empty: %d vs %d", len(a), len(b))
+	}
+	// The first merge is the most frequent pair.
+	pc := map[[2]int32]int{}
+	for _, w := range words {
+		for i := 0; i+1 < len(w); i++ {
+			pc[[2]int32{int32(w[i]), int32(w[i+1])}]++
+		}
+	}
+	best := 0
+	for _, c := range pc {
+		best = max(best, c)
+	}
+	if pc[a[0]] != best {
+		t.Errorf("first merge %v has count %d, the best pair %d", a[0], pc[a[0]], best)
+	}
+}
+
+func TestLayout(t *testing.T) {
+	l := NewLayout(8192, 512)
+	if l.PAD != 8192 || l.PositionBase != 8193 || l.ModelVocab != 8832 || l.ModelVocab%128 != 0 {
+		t.Fatalf("layout %+v", l)
+	}
+	if l.Position(0) != 8193 || l.Position(511) != 8704 || l.Position(5000) != 8704 || l.Position(-3) != 8193 {
+		t.Errorf("positions: %d %d %d", l.Position(0), l.Position(511), l.Position(5000))
+	}
+	if int(l.Position(511)) >= l.ModelVocab {
+		t.Errorf("position token %d outside the model vocabulary %d", l.Position(511), l.ModelVocab)
+	}
+}

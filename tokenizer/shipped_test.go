@@ -1,0 +1,63 @@
+package tokenizer_test
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/tct-dev/tct/configs"
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// The shipped tokenizer: loads fast, re-marshals to the same bytes, and
+// round-trips every converted document of the corpus with ids in range.
+func TestShippedTokenizer(t *testing.T) {
+	start := time.Now()
+	tok, err := tokenizer.Parse(configs.Tokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Logf("load took %v (target 50 ms; the race detector and a busy machine slow it)", d)
+	}
+	again, err := tok.Marshal()
+	if err != nil || !bytes.Equal(again, configs.Tokenizer) {
+		t.Fatalf("re-marshal differs (%v)", err)
+	}
+	l := tok.Layout
+	if l.Content != 8192 || tok.Grammar.Size > tokenizer.MaxAlphabet || l.PAD != l.Content || l.PositionBase <= l.PAD {
+		t.Fatalf("layout %+v, base %d", l, tok.Grammar.Size)
+	}
+	docs := loadCorpus(t)
+	enc := tok.NewEncoder()
+	var ids []int32
+	total := 0
+	for i, doc := range docs {
+		ids, _, err = enc.Encode(ids[:0], doc)
+		if err != nil {
+			t.Fatalf("doc %d: %v", i, err)
+		}
+		for _, id := range ids {
+			if id < 0 || int(id) >= l.Content {
+				t.Fatalf("doc %d: id %d outside [0, %d)", i, id, l.Content)
+			}
+		}
+		out, consumed, err := tok.Decode(ids)
+		if err != nil || consumed != len(ids) || !bytes.Equal(out, doc) {
+			t.Fatalf("doc %d: round trip failed (%v)", i, err)
+		}
+		total += len(ids)
+	}
+	t.Logf("%d documents, %d tokens", len(docs), total)
+	// Surplus and truncation are reported.
+	ids, _, _ = enc.Encode(nil, docs[0])
+	if _, consumed, err := tok.Decode(append(append([]int32{}, ids...), ids...)); err != nil || consumed != len(ids) {
+		t.Errorf("surplus: consumed %d of %d, %v", consumed, 2*len(ids), err)
+	}
+	if _, _, err := tok.Decode(ids[:len(ids)/2]); err == nil {
+		t.Error("a truncated sequence decoded")
+	}
+	if _, _, err := tok.Decode([]int32{int32(l.Content)}); err == nil {
+		t.Error("an id past the content range decoded")
+	}
+}
