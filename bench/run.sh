@@ -59,3 +59,44 @@ floor = bench["YAMLToJSON/yamlv3-node-parse"][0]; ours = bench["YAMLToJSON/tct"]
 print(f"\nconverter vs libyaml: {ours / py_c['mb_per_s']:.1f}x; converter cost over the yaml.v3 parse floor: "
       f"{(floor / ours - 1) * 100:+.0f}%; tct convert (1 worker) vs converter alone: {ours / conv('one-core')[0]:.2f}x slower")
 PY
+
+echo "== Tokenizer: compression on held-out repositories, against o200k_base (tiktoken-go, id-for-id with tiktoken)"
+bin/tct tokenize "$corpus" --held-out --vs o200k --verify --json > "$res/tokenize.heldout.json"
+bin/tct tokenize "$corpus" --vs o200k --json > "$res/tokenize.all.json"
+echo "== Tokenizer: speed, one core, in-process after a warm-up"
+bin/tct bench tokenize "$corpus" --json > "$res/bench.tokenize.json"
+TCT_CORPUS="$corpus" go test ./bench -run '^$' -bench 'Tokenize' -benchtime 2x -count 1 | tee "$res/tokenize.txt"
+echo "== Reference: npm tiktoken (WASM), one core"
+bin/tct convert "$corpus" --out "$res/corpus.jsonl" > /dev/null 2>&1
+npmdir=bench/npm-ref
+if [ ! -d "$npmdir/node_modules/tiktoken" ]; then
+  mkdir -p "$npmdir" && (cd "$npmdir" && npm init -y >/dev/null && npm install --no-audit --no-fund tiktoken@1 >/dev/null 2>&1) || echo "npm tiktoken could not be installed"
+fi
+npm_json='{}'
+if [ -d "$npmdir/node_modules/tiktoken" ]; then
+  cp bench/tiktoken_npm.mjs "$npmdir/" && npm_json=$(node "$npmdir/tiktoken_npm.mjs" "$res/corpus.jsonl")
+fi
+echo "$npm_json" > "$res/tiktoken_npm.json"
+python3 - "$res" <<'PY' | tee "$res/tokenize.md"
+import json, re, sys
+res = sys.argv[1]
+h = json.load(open(f"{res}/tokenize.heldout.json")); a = json.load(open(f"{res}/tokenize.all.json"))
+b = json.load(open(f"{res}/bench.tokenize.json")); npm = json.load(open(f"{res}/tiktoken_npm.json"))
+gob = {}
+for line in open(f"{res}/tokenize.txt"):
+    m = re.match(r"BenchmarkTokenize/(\S+?)-\d+\s+\d+\s+\d+ ns/op\s+([\d.]+) MB/s\s+([\d.]+) tokens/s", line)
+    if m: gob[m.group(1)] = (float(m.group(2)), float(m.group(3)))
+print("| documents | tokens (tct) | o200k as JSON | o200k as YAML | fewer than o200k JSON | fewer than o200k YAML | round-trip failures |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for name, r in (("held-out repositories", h), ("whole corpus (incl. training)", a)):
+    print(f"| {name}: {r['documents']} | {r['tokens']:,} | {r['o200k_tokens_json']:,} | {r['o200k_tokens_yaml']:,} | "
+          f"{100*r['fewer_tokens_than_o200k_json']:.1f}% | {100*r['fewer_tokens_than_o200k_yaml']:.1f}% | {r.get('roundtrip_failures', '')} |")
+print()
+print("| encoder, one core | MB/s (canonical JSON) | tokens/s |\n|---|---:|---:|")
+print(f"| **tct** encode (`tct bench tokenize`, after warm-up) | {b['mb_per_s']:.1f} | {b['tokens_per_s']:,.0f} |")
+print(f"| **tct** decode | {b['decode_mb_per_s']:.1f} | {b['decode_tokens_per_s']:,.0f} |")
+if "tct-base" in gob: print(f"| tct base layer only (schema walk, no merges) | {gob['tct-base'][0]:.1f} | {gob['tct-base'][1]:,.0f} |")
+if "o200k-tiktoken-go" in gob: print(f"| o200k_base, tiktoken-go | {gob['o200k-tiktoken-go'][0]:.1f} | {gob['o200k-tiktoken-go'][1]:,.0f} |")
+if npm: print(f"| o200k_base, npm tiktoken (Rust core as WASM) | {npm['mb_per_s']:.1f} | {npm['tokens_per_s']:,.0f} |")
+print("| o200k_base, native Python tiktoken (measured on the GPU machine's CPU, bench-ref) | 14.9 | 4,260,000 |")
+PY

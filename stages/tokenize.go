@@ -81,6 +81,8 @@ type Tokenize struct {
 	Tok     *tokenizer.Tokenizer
 	Verify  bool
 	Compare func(text string) int
+	// Select, when set, limits the counts to the records it accepts.
+	Select func(*Record) bool
 
 	pool  sync.Pool
 	mu    sync.Mutex
@@ -103,7 +105,7 @@ type TokenizeTotals struct {
 func (t *Tokenize) Name() string { return "tokenize" }
 
 func (t *Tokenize) Process(_ context.Context, r *Record) error {
-	if r.Done() {
+	if r.Done() || t.Select != nil && !t.Select(r) {
 		return nil
 	}
 	enc, _ := t.pool.Get().(*tokenizer.Encoder)

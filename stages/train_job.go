@@ -68,7 +68,7 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	}
 	t.Dict = dict
 	t.Meta = tokenizer.Meta{Inputs: cfg.Convert.Inputs, Documents: int(docs), Segments: len(segs),
-		Holdout: fmt.Sprintf("repositories with InHoldout(fraction=%g, seed=%d)", cfg.Holdout, cfg.Seed),
+		HoldoutFraction: cfg.Holdout, HoldoutSeed: cfg.Seed,
 		MinFreq: max(cfg.MinFreq, 2), LongString: tokenizer.LongString}
 	return t, summary, nil
 }

@@ -1,5 +1,9 @@
 package tokenizer
 
+// maxStrictKey bounds the keys a strict machine lets a generator spell
+// under patternProperties (real keys are short).
+const maxStrictKey = 256
+
 // staticMasks are the token sets that depend on the alphabet only.
 type staticMasks struct {
 	lead   bitset    // bytes that may start a UTF-8 character
@@ -71,12 +75,28 @@ func (m *Machine) Allowed() bitset {
 		m.objectMask(b, f)
 	case fKey:
 		um := g.masks.utf8Mask(f)
-		if !m.strict {
+		switch {
+		case !m.strict || f.node.additional != nil:
 			b.or(um)
-		} else {
+		case len(f.key) < maxStrictKey:
+			// Step each pattern's NFA once over the key, then per candidate byte.
+			type st struct {
+				k    *keyMatcher
+				cur  []uint32
+				rest []byte
+			}
+			var sts []st
+			for i := range f.node.patterns {
+				k := g.matcher(f.node, i)
+				cur, rest := k.advance(f.key)
+				sts = append(sts, st{k, cur, rest})
+			}
 			for _, t := range um.Tokens() {
-				if m.keyViable(f.node, append(f.key, byte(t))) {
-					b.set(t)
+				for _, s := range sts {
+					if s.k.viableAfter(s.cur, s.rest, byte(t)) {
+						b.set(t)
+						break
+					}
 				}
 			}
 		}

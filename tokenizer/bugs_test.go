@@ -24,15 +24,15 @@ import (
 // Allowed() is empty and the walk is stuck. About a third of strict random
 // walks over the real schemas end this way (see TestStrictWalkDocuments).
 func TestBugStrictDeadEndAfterUTF8LeadInPatternKey(t *testing.T) {
-	g := mustCompile(t, `{"type":"object","patternProperties":{"^[a-z]+$":{"type":"integer"}},"additionalProperties":false}`)
-	for _, prefix := range [][]T{nil, {'a'}} {
+	g := mustGrammar(t, `{"type":"object","patternProperties":{"^[a-z]+$":{"type":"integer"}},"additionalProperties":false}`)
+	for _, prefix := range [][]Tok{nil, {'a'}} {
 		m := g.NewMachine(true)
 		for _, tok := range prefix {
 			if err := m.Advance(tok); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for _, lead := range []T{0xC3, 0xE2, 0xF0} {
+		for _, lead := range []Tok{0xC3, 0xE2, 0xF0} {
 			if !m.Allowed().Has(lead) {
 				continue // not offered: fine
 			}
@@ -64,7 +64,7 @@ func TestBugStrictDeadEndAfterUTF8LeadInPatternKey(t *testing.T) {
 	if jobs < 0 {
 		t.Skip("no jobs property")
 	}
-	if err := m.Advance(key(jobs)); err != nil {
+	if err := m.Advance(kTok(jobs)); err != nil {
 		t.Fatal(err)
 	}
 	if m.Allowed().Has(0xC3) {
@@ -77,7 +77,7 @@ func TestBugStrictDeadEndAfterUTF8LeadInPatternKey(t *testing.T) {
 	}
 }
 
-func bytesOf(toks []T) []byte {
+func bytesOf(toks []Tok) []byte {
 	var b []byte
 	for _, t := range toks {
 		b = append(b, byte(t))
@@ -98,7 +98,7 @@ func TestBugConstraintOnlyRequiredDropped(t *testing.T) {
 		`{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"string"}},"oneOf":[{"required":["a"]},{"required":["a","b"]}]}`,
 		`{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"string"}},"anyOf":[{"required":["a"]}]}`,
 	} {
-		g := mustCompile(t, schema)
+		g := mustGrammar(t, schema)
 		m := g.NewMachine(true)
 		if m.Allowed().Has(tEO) || m.Clone().Advance(tEO) == nil {
 			t.Errorf("%s\n  strict machine allows {} (END_OBJ before the required key a)", schema)
@@ -128,7 +128,7 @@ func TestBugKeyMatcherAnchorHeuristic(t *testing.T) {
 		{`^a\\$`, "a$x"},
 	} {
 		schema := `{"type":"object","patternProperties":{"` + c.pattern + `":{"type":"integer"}},"additionalProperties":false}`
-		g := mustCompile(t, schema)
+		g := mustGrammar(t, schema)
 		doc := `{"` + c.key + `":1}`
 		_, st, err := g.Encode(nil, []byte(doc))
 		if err != nil {
@@ -143,7 +143,7 @@ func TestBugKeyMatcherAnchorHeuristic(t *testing.T) {
 		m := g.NewMachine(true)
 		var failed error
 		for _, b := range []byte(c.key) {
-			if failed = m.Advance(T(b)); failed != nil {
+			if failed = m.Advance(Tok(b)); failed != nil {
 				break
 			}
 		}
@@ -164,23 +164,23 @@ func TestBugKeyMatcherAnchorHeuristic(t *testing.T) {
 // implicit object (startObject) before the nested step rejects the token,
 // and Advance does not roll m.out back on error.
 func TestBugDecodePrefixRejectedToken(t *testing.T) {
-	g := mustCompile(t, `{}`)
+	g := mustGrammar(t, `{}`)
 	for _, c := range []struct {
-		toks []T
+		toks []Tok
 		want string
 	}{
-		{seq(tARR, tNUM, "1", T(0xFF)), `[1`},
-		{seq(T(0xFF)), ``},
-		{seq(tARR, tTRUE, tEA, T(0xFF)), `[true]`}, // surplus: never read
+		{tokSeq(tARR, tNUM, "1", Tok(0xFF)), `[1`},
+		{tokSeq(Tok(0xFF)), ``},
+		{tokSeq(tARR, tTRUE, tEA, Tok(0xFF)), `[true]`}, // surplus: never read
 	} {
 		out, err := g.DecodePrefix(c.toks)
 		if string(out) != c.want {
 			t.Errorf("DecodePrefix(%v) = %q, %v; want %q", c.toks, out, err, c.want)
 		}
 	}
-	g = mustCompile(t, `{"type":"object","additionalProperties":{"type":"object"}}`)
+	g = mustGrammar(t, `{"type":"object","additionalProperties":{"type":"object"}}`)
 	// {"k": then an invalid key byte of the implicit inner object
-	toks := seq("k", T(0xFF))
+	toks := tokSeq("k", Tok(0xFF))
 	out, err := g.DecodePrefix(toks)
 	if err == nil || errors.Is(err, tokenizer.ErrTruncated) || string(out) != `{"k":` {
 		t.Errorf("DecodePrefix(%v) = %q, %v; want %q and an error", toks, out, err, `{"k":`)

@@ -18,13 +18,16 @@ const (
 // Meta records how a tokenizer was trained. It holds no timestamps, so the
 // same inputs and flags give a byte-identical file.
 type Meta struct {
-	Inputs     []string `json:"inputs,omitempty"`
-	Documents  int      `json:"documents"`
-	Segments   int      `json:"segments"`          // distinct segments counted
-	Holdout    string   `json:"holdout,omitempty"` // which documents were kept out of training
-	MinFreq    int64    `json:"min_freq"`          // merges stop below this pair count
-	LongString int      `json:"long_string"`       // strings longer than this are cut into pieces
-	Note       string   `json:"note,omitempty"`
+	Inputs    []string `json:"inputs,omitempty"`
+	Documents int      `json:"documents"`
+	Segments  int      `json:"segments"` // distinct segments counted
+	// HoldoutFraction and HoldoutSeed name the repositories kept out of
+	// training (stages.InHoldout), so they can be measured apart.
+	HoldoutFraction float64 `json:"holdout_fraction"`
+	HoldoutSeed     uint64  `json:"holdout_seed"`
+	MinFreq         int64   `json:"min_freq"`    // merges stop below this pair count
+	LongString      int     `json:"long_string"` // strings longer than this are cut into pieces
+	Note            string  `json:"note,omitempty"`
 }
 
 type file struct {

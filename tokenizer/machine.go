@@ -103,7 +103,9 @@ func (m *Machine) Advance(t Token) error {
 	if len(m.stack) == 0 {
 		return ErrDone
 	}
+	before := len(m.out)
 	if err := m.step(t); err != nil {
+		m.out = m.out[:before] // no text from a rejected token (DecodePrefix shows the rest)
 		return err
 	}
 	m.n++

@@ -160,6 +160,7 @@ func (c *compiler) fill(r *raw, s map[string]any, ptr string) error {
 			}
 			r.hasObject = true
 		case "required":
+			r.hasObject = true // a constraint-only branch (`{required: [a]}`) still constrains
 			arr, _ := v.([]any)
 			for _, e := range arr {
 				if name, ok := e.(string); ok {

@@ -141,7 +141,7 @@ func o200k() (func(string) int, error) {
 func newTokenizeCmd() *cobra.Command {
 	cfg := stages.DefaultConvertConfig()
 	var tokPath, vs string
-	var verify, explain, asJSON bool
+	var verify, explain, asJSON, heldOut bool
 	cmd := &cobra.Command{
 		Use:   "tokenize INPUT...",
 		Short: "Tokenize the workflows of a dump and report counts (or explain each token)",
@@ -166,6 +166,14 @@ with its meaning in context.`,
 				return explainFiles(cmd, tok, cfg)
 			}
 			tz := &stages.Tokenize{Tok: tok, Verify: verify}
+			if heldOut {
+				if tok.Meta.HoldoutFraction <= 0 {
+					return fmt.Errorf("--held-out: the tokenizer was trained without a holdout")
+				}
+				tz.Select = func(r *stages.Record) bool {
+					return stages.InHoldout(r, tok.Meta.HoldoutFraction, tok.Meta.HoldoutSeed)
+				}
+			}
 			switch vs {
 			case "":
 			case "o200k":
@@ -229,6 +237,7 @@ with its meaning in context.`,
 	fs.BoolVar(&verify, "verify", false, "decode every document and count round-trip failures")
 	fs.StringVar(&vs, "vs", "", "compare with another tokenizer (o200k)")
 	fs.BoolVar(&explain, "explain", false, "print every token with its meaning")
+	fs.BoolVar(&heldOut, "held-out", false, "count only the repositories the tokenizer was not trained on")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
 	addConvertFlags(fs, &cfg)
 	// A file given on the command line is a workflow whatever its path.
