@@ -9,6 +9,8 @@ SHARED  ?= ../shared
 run: build
 	@mkdir -p $(OUT)
 	./bin/tct convert testdata/dump testdata/dump.jsonl --out $(OUT)/workflows.jsonl
+	./bin/tct pipeline testdata/dump testdata/dump.jsonl --out $(OUT)/shards --config configs/pipeline.yaml --context 256 --val-fraction 0.2
+	./bin/tct shards inspect $(OUT)/shards
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/tct ./cmd/tct

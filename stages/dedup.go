@@ -20,7 +20,9 @@ func (d *Dedup) Process(_ context.Context, r *Record) error {
 	if r.Done() {
 		return nil
 	}
-	r.Sum = sha256.Sum256(r.Content)
+	if r.Sum == ([32]byte{}) {
+		r.Sum = sha256.Sum256(r.Content)
+	}
 	var k [16]byte
 	copy(k[:], r.Sum[:16]) // 128 bits of sha256: collisions are out of reach
 	if _, dup := d.seen[k]; dup {

@@ -17,6 +17,10 @@ type ConvertConfig struct {
 	Limits      ConvertLimits
 	// Workers for the convert stage (default: all cores).
 	Workers int
+	// Partition i of Partitions (when Partitions > 1): only records whose
+	// content hash falls in this share go on, so N machines can split a dump
+	// and exact dedup stays global (equal content lands in one partition).
+	Partition, Partitions int
 }
 
 // DefaultConvertConfig reads the shared corpus layout and keeps workflow files.
@@ -66,7 +70,16 @@ func Records(p *pipeline.Pipeline, cfg ConvertConfig) (out <-chan *Record, ie *I
 		}
 		return nil
 	})
-	out = Apply(p, src, pipeline.Options{}, filter)
+	out = src
+	if cfg.Partitions > 1 {
+		out = pipeline.FlatMap(p, "partition", out, pipeline.Options{}, func(_ context.Context, r *Record, emit pipeline.Emit[*Record]) error {
+			if InPartition(r, cfg.Partition, cfg.Partitions) {
+				return emit(r)
+			}
+			return nil
+		})
+	}
+	out = Apply(p, out, pipeline.Options{}, filter)
 	out = Apply(p, out, pipeline.Options{}, NewDedup())
 	out = Apply(p, out, pipeline.Options{Workers: workers, Ordered: true, Depth: 4 * workers}, &Convert{Limits: cfg.Limits})
 	out = Apply(p, out, pipeline.Options{}, CheckWorkflow{})

@@ -28,3 +28,22 @@ func InHoldout(r *Record, fraction float64, seed uint64) bool {
 	u := binary.LittleEndian.Uint64(sum[:8])
 	return float64(u>>11)/float64(1<<53) < fraction
 }
+
+// InPartition decides which of n partitions a record belongs to, by its
+// content hash (by its origin when it has no content), and sets r.Sum.
+func InPartition(r *Record, i, n int) bool {
+	if r.Content != nil {
+		if r.Sum == ([32]byte{}) {
+			r.Sum = sha256.Sum256(r.Content)
+		}
+		return binary.BigEndian.Uint64(r.Sum[:8])%uint64(n) == uint64(i)
+	}
+	h := sha256.Sum256([]byte(r.Source()))
+	return binary.BigEndian.Uint64(h[:8])%uint64(n) == uint64(i)
+}
+
+// DocID is a document's id in shards: the first 63 bits of its content
+// hash, the same in every partition and every run.
+func DocID(r *Record) int64 {
+	return int64(binary.BigEndian.Uint64(r.Sum[:8]) >> 1)
+}

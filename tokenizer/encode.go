@@ -17,6 +17,8 @@ type Stats struct {
 	KnownKeys int `json:"known_keys"` // keys that were one KEY token
 	OtherKeys int `json:"other_keys"` // keys spelled out (open maps, pattern keys, off-schema keys)
 	OffSchema int `json:"off_schema"` // keys the schema does not allow
+	// BaseTokens is the length of the base-token sequence (before merges).
+	BaseTokens int `json:"base_tokens"`
 }
 
 // Add accumulates another document's stats.
@@ -27,6 +29,7 @@ func (s *Stats) Add(o Stats) {
 	s.KnownKeys += o.KnownKeys
 	s.OtherKeys += o.OtherKeys
 	s.OffSchema += o.OffSchema
+	s.BaseTokens += o.BaseTokens
 }
 
 type encoder struct {

@@ -79,6 +79,7 @@ func (e *Encoder) Encode(dst []int32, doc []byte) ([]int32, Stats, error) {
 	if err != nil {
 		return dst, st, err
 	}
+	st.BaseTokens = len(e.base)
 	start := 0
 	for _, end := range e.bounds {
 		dst = e.segment(dst, e.base[start:end])

@@ -1,0 +1,185 @@
+package shards
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// ManifestFormat identifies a shard directory's manifest.
+const (
+	ManifestFormat  = "tct-shards"
+	ManifestVersion = 1
+	ManifestName    = "manifest.json"
+	journalName     = ".journal.json"
+)
+
+// Config is what shapes the shards; a resumed or merged run must match it.
+type Config struct {
+	Context      int     `json:"context"`
+	Stride       int     `json:"stride"`
+	SplitBy      string  `json:"split_by"` // "repo" or "doc"
+	ValFraction  float64 `json:"val_fraction"`
+	Seed         uint64  `json:"seed"`
+	ShardBytes   int64   `json:"shard_bytes"`
+	RowGroupRows int64   `json:"row_group_rows"`
+	Partition    int     `json:"partition"`
+	Partitions   int     `json:"partitions"`
+	PathPattern  string  `json:"path_pattern"`
+	MaxSize      int64   `json:"max_size"`
+	ContentField string  `json:"content_field,omitempty"`
+	RepoDepth    int     `json:"repo_depth"`
+}
+
+// Counts are totals per split.
+type Counts struct {
+	Documents int64 `json:"documents"`
+	Windows   int64 `json:"windows"`
+	Tokens    int64 `json:"tokens"`     // content tokens of the documents
+	BytesJSON int64 `json:"bytes_json"` // canonical JSON bytes the tokens stand for
+	Padding   int64 `json:"padding"`    // PAD ids in the windows
+}
+
+// Accounting is the fate of every input record.
+type Accounting struct {
+	Read             int64            `json:"read"`
+	Written          int64            `json:"written"`
+	Rejected         int64            `json:"rejected"`
+	RejectedByReason map[string]int64 `json:"rejected_by_reason"`
+	Duplicates       int64            `json:"duplicates"`
+	InputErrors      []string         `json:"input_errors,omitempty"`
+}
+
+// Manifest describes a finished shard directory. It is written last.
+type Manifest struct {
+	Format    string           `json:"format"`
+	Version   int              `json:"version"`
+	Tokenizer string           `json:"tokenizer"` // sha256 of the tokenizer file
+	Layout    tokenizer.Layout `json:"layout"`
+	Config    Config           `json:"config"`
+	Inputs    []string         `json:"inputs"`
+	Accounting
+	Splits map[string]*Counts `json:"splits"`
+	Shards []ShardInfo        `json:"shards"`
+}
+
+// WriteJSONAtomic writes v as indented JSON to path via a fsynced temporary file.
+func WriteJSONAtomic(path string, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// ReadManifest reads DIR/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		return nil, fmt.Errorf("%s: no finished shard set here (%w)", dir, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestName), err)
+	}
+	if m.Format != ManifestFormat || m.Version != ManifestVersion {
+		return nil, fmt.Errorf("%s: not a tct shard manifest (format %q version %d)", dir, m.Format, m.Version)
+	}
+	return &m, nil
+}
+
+// Verify checks every shard's size and sha256 against the manifest.
+func (m *Manifest) Verify(dir string) error {
+	for _, s := range m.Shards {
+		sum, n, err := FileSHA256(filepath.Join(dir, s.Name))
+		if err != nil {
+			return fmt.Errorf("shard %s: %w", s.Name, err)
+		}
+		if n != s.Bytes || sum != s.SHA256 {
+			return fmt.Errorf("shard %s: corrupt or truncated (%d bytes, sha256 %.12s…; the manifest says %d bytes, %.12s…)", s.Name, n, sum, s.Bytes, s.SHA256)
+		}
+	}
+	return nil
+}
+
+// Journal records the shards a run has finished, so that a rerun after an
+// interruption rewrites only what is missing.
+type Journal struct {
+	path   string
+	Config Config      `json:"config"`
+	Tok    string      `json:"tokenizer"`
+	Inputs []string    `json:"inputs"`
+	Done   []ShardInfo `json:"done"`
+}
+
+// OpenJournal loads the journal of an interrupted run with the same
+// config, tokenizer and inputs (any other journal is discarded), verifies
+// its shards on disk, and deletes temporary files left by a crash.
+func OpenJournal(dir string, cfg Config, tok string, inputs []string) (*Journal, error) {
+	j := &Journal{path: filepath.Join(dir, journalName), Config: cfg, Tok: tok, Inputs: inputs}
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+	for _, t := range tmps {
+		os.Remove(t)
+	}
+	b, err := os.ReadFile(j.path)
+	if err != nil {
+		return j, nil
+	}
+	var old Journal
+	if json.Unmarshal(b, &old) != nil || old.Config != cfg || old.Tok != tok || fmt.Sprint(old.Inputs) != fmt.Sprint(inputs) {
+		return j, nil
+	}
+	for _, s := range old.Done {
+		if sum, n, err := FileSHA256(filepath.Join(dir, s.Name)); err == nil && sum == s.SHA256 && n == s.Bytes {
+			j.Done = append(j.Done, s)
+		}
+	}
+	return j, nil
+}
+
+// Has reports whether a shard of that name is already complete.
+func (j *Journal) Has(name string) bool {
+	for _, s := range j.Done {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Add records a finished shard.
+func (j *Journal) Add(s ShardInfo) error {
+	if !j.Has(s.Name) {
+		j.Done = append(j.Done, s)
+	}
+	return WriteJSONAtomic(j.path, j)
+}
+
+// Remove deletes the journal once the manifest is written.
+func (j *Journal) Remove() { os.Remove(j.path) }

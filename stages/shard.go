@@ -1,0 +1,78 @@
+package stages
+
+import (
+	"context"
+	"encoding/hex"
+
+	"github.com/tct-dev/tct/shards"
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// Split names.
+const (
+	SplitTrain = "train"
+	SplitVal   = "val"
+)
+
+// ShardSink is the pipeline's last stage: it keeps the accounting (and the
+// rejects file) like Writer, assigns each document to a split, cuts it into
+// windows and writes window and docs shards. It runs as one ordered worker,
+// so the shards are the same bytes whatever the worker count upstream.
+type ShardSink struct {
+	Writer *Writer
+	Layout tokenizer.Layout
+	Config shards.Config
+	Train  *shards.Roller[shards.WindowRow]
+	Val    *shards.Roller[shards.WindowRow]
+	Docs   *shards.Roller[shards.DocRow]
+	Splits map[string]*shards.Counts
+}
+
+func (s *ShardSink) Name() string { return "shard" }
+
+// splitOf puts a document in train or val: by repository (forks and copies
+// stay on one side) or by document.
+func (s *ShardSink) splitOf(r *Record) string {
+	probe := *r
+	if s.Config.SplitBy == "doc" {
+		probe.Repo = ""
+	}
+	if InHoldout(&probe, s.Config.ValFraction, s.Config.Seed) {
+		return SplitVal
+	}
+	return SplitTrain
+}
+
+func (s *ShardSink) Process(ctx context.Context, r *Record) error {
+	if err := s.Writer.Process(ctx, r); err != nil { // accounting and rejects
+		return err
+	}
+	if r.Done() || len(r.Tokens) == 0 {
+		return nil
+	}
+	split := s.splitOf(r)
+	c := s.Splits[split]
+	if c == nil {
+		c = &shards.Counts{}
+		s.Splits[split] = c
+	}
+	roller := s.Train
+	if split == SplitVal {
+		roller = s.Val
+	}
+	id := DocID(r)
+	starts := shards.Starts(len(r.Tokens), s.Config.Context, s.Config.Stride)
+	for _, st := range starts {
+		w, valid := shards.Window(s.Layout, r.Tokens, st, len(r.Tokens), s.Config.Context)
+		if err := roller.Write(shards.WindowRow{Tokens: w, DocID: id, Start: int32(st), Valid: int32(valid)}); err != nil {
+			return err
+		}
+		c.Padding += int64(len(w) - valid)
+	}
+	c.Documents++
+	c.Windows += int64(len(starts))
+	c.Tokens += int64(len(r.Tokens))
+	c.BytesJSON += int64(len(r.JSON))
+	return s.Docs.Write(shards.DocRow{DocID: id, Repo: r.Repo, Path: r.Path, SHA256: hex.EncodeToString(r.Sum[:]),
+		Source: r.Source(), Split: split, Tokens: int32(len(r.Tokens)), BytesJSON: int32(len(r.JSON)), Windows: int32(len(starts))})
+}
