@@ -23,7 +23,7 @@ type PipelineConfig struct {
 // DefaultShardConfig: context 512, non-overlapping windows, 5% of
 // repositories for validation, ~128 MB shards.
 func DefaultShardConfig() shards.Config {
-	return shards.Config{Context: 512, Stride: 512, SplitBy: "repo", ValFraction: 0.05, Seed: 1,
+	return shards.Config{Context: 512, Stride: 0, SplitBy: "repo", ValFraction: 0.05, Seed: 1,
 		ShardBytes: 128 << 20, RowGroupRows: 2048}
 }
 
@@ -40,6 +40,12 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, tok *tokenizer.Tokeniz
 	sc.ContentField = cfg.Convert.Read.ContentField
 	if sc.Context <= 0 || sc.Context >= 1<<20 {
 		return nil, fmt.Errorf("context %d out of range", sc.Context)
+	}
+	if sc.Stride <= 0 {
+		sc.Stride = sc.Context
+	}
+	if sc.Stride > sc.Context {
+		return nil, fmt.Errorf("stride %d is larger than the context %d: tokens between windows would never be targets", sc.Stride, sc.Context)
 	}
 	if sc.SplitBy != "repo" && sc.SplitBy != "doc" {
 		return nil, fmt.Errorf("split by %q: want repo or doc", sc.SplitBy)

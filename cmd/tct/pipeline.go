@@ -96,7 +96,7 @@ of N (exact dedup stays global); 'tct shards merge' joins the partitions.`,
 	fs.StringVar(&configPath, "config", "", "pipeline config (YAML, like configs/pipeline.yaml); flags override it")
 	fs.StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
 	fs.IntVar(&cfg.Shards.Context, "context", cfg.Shards.Context, "content tokens per window")
-	fs.IntVar(&cfg.Shards.Stride, "stride", cfg.Shards.Stride, "distance between window starts")
+	fs.IntVar(&cfg.Shards.Stride, "stride", cfg.Shards.Stride, "distance between window starts (default: the context; at most the context)")
 	fs.StringVar(&cfg.Shards.SplitBy, "split-by", cfg.Shards.SplitBy, "repo or doc")
 	fs.Float64Var(&cfg.Shards.ValFraction, "val-fraction", cfg.Shards.ValFraction, "share of repositories (or documents) for validation")
 	fs.Uint64Var(&cfg.Shards.Seed, "seed", cfg.Shards.Seed, "seed of the split")
