@@ -100,3 +100,43 @@ if "o200k-tiktoken-go" in gob: print(f"| o200k_base, tiktoken-go | {gob['o200k-t
 if npm: print(f"| o200k_base, npm tiktoken (Rust core as WASM) | {npm['mb_per_s']:.1f} | {npm['tokens_per_s']:,.0f} |")
 print("| o200k_base, native Python tiktoken (measured on the GPU machine's CPU, bench-ref) | 14.9 | 4,260,000 |")
 PY
+
+echo "== Pipeline end to end (dump -> shards) beside conversion alone, and memory on a dump 10x the corpus"
+pipe() { # label input workers
+  rm -rf "$res/shards.$1"
+  /usr/bin/time -f '%e %M' -o "$res/time.pipe.$1" bin/tct pipeline "$2" --out "$res/shards.$1" --workers "$3" --json > "$res/pipe.$1.json"
+}
+conv_time() { /usr/bin/time -f '%e %M' -o "$res/time.conv.$1" bin/tct convert "$2" --out "$res/conv.$1.jsonl" --workers "$3" --json > /dev/null; }
+pipe one-core "$corpus" 1; conv_time one-core "$corpus" 1
+pipe all-cores "$corpus" 0; conv_time all-cores "$corpus" 0
+big="$res/corpus-x10.jsonl.zst"
+if [ ! -f "$big" ]; then
+  zstd -dc "$corpus" | python3 -c '
+import json, sys
+lines = sys.stdin.read().splitlines()
+for k in range(10):
+    for l in lines:
+        r = json.loads(l); r["content"] += "\n# copy %d\n" % k; print(json.dumps(r))' | zstd -q -3 -T2 -o "$big"
+fi
+pipe x10 "$big" 0
+python3 - "$res" "$corpus" <<'PY' | tee "$res/pipeline.md"
+import json, os, sys
+res = sys.argv[1]
+def t(name):
+    s, kb = open(f"{res}/{name}").read().split()[-2:]
+    return float(s), int(kb) / 1024
+mb = 29.441948
+print("| run | wall s | MB/s (YAML in) | docs/s | peak RSS MB |\n|---|---:|---:|---:|---:|")
+for label, n in (("one-core", "--workers 1"), ("all-cores", "all cores")):
+    ps, prss = t(f"time.pipe.{label}"); cs, crss = t(f"time.conv.{label}")
+    p = json.load(open(f"{res}/pipe.{label}.json"))
+    print(f"| tct convert, {n} | {cs:.2f} | {mb/cs:.1f} | {p['read']/cs:.0f} | {crss:.0f} |")
+    print(f"| **tct pipeline** (convert + tokenize + windows + Parquet), {n} | {ps:.2f} | {mb/ps:.1f} | {p['read']/ps:.0f} | {prss:.0f} |")
+xs, xrss = t("time.pipe.x10"); x = json.load(open(f"{res}/pipe.x10.json"))
+print(f"| **tct pipeline**, dump 10x the corpus ({x['read']} records), all cores | {xs:.2f} | {10*mb/xs:.1f} | {x['read']/xs:.0f} | {xrss:.0f} |")
+tok = sum(json.load(open(f"{res}/pipe.all-cores.json"))["tokens"] for _ in [0])
+m = json.load(open(f"{res}/shards.all-cores/manifest.json"))
+wb = sum(s["bytes"] for s in m["shards"] if s["kind"] == "windows")
+slots = sum(c["windows"] for c in m["splits"].values()) * (m["config"]["context"] + 1)
+print(f"\nShard size: {wb/1e6:.2f} MB of window shards for {tok:,} document tokens: {wb/tok:.2f} bytes per token ({wb/slots:.2f} per window slot, padding included).")
+PY

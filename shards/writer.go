@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // ShardInfo describes one finished shard file.
@@ -83,7 +82,7 @@ func (r *Roller[T]) open() error {
 	}
 	r.cw = &countWriter{w: out, h: sha256.New()}
 	r.w = parquet.NewGenericWriter[T](r.cw,
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.Compression(pageCodec),
 		parquet.MaxRowsPerRowGroup(r.opt.RowGroupRows),
 		parquet.PageBufferSize(1<<20),
 		parquet.CreatedBy("tct", "1", ""))

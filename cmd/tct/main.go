@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -40,6 +41,38 @@ Every input record ends as written, rejected (with a reason, in a rejects
 file) or duplicate, and the summary's counts add up.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	var cpuProfile, memProfile string
+	var stopCPU func()
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
+	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile to this file at the end")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		stopCPU = func() { pprof.StopCPUProfile(); f.Close() }
+		return nil
+	}
+	root.PersistentPostRunE = func(*cobra.Command, []string) error {
+		if stopCPU != nil {
+			stopCPU()
+		}
+		if memProfile == "" {
+			return nil
+		}
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
 	root.AddCommand(newConvertCmd(), newTrainTokenizerCmd(), newTokenizeCmd(), newDecodeCmd(), newBenchCmd(), newPipelineCmd(), newShardsCmd())
 	return root
