@@ -15,3 +15,13 @@ var WorkflowSchema []byte
 //
 //go:embed tokenizer.json
 var Tokenizer []byte
+
+// Models holds the model configurations (tiny, small, medium, large).
+//
+//go:embed models.yaml
+var Models []byte
+
+// Pipeline is the default pipeline configuration.
+//
+//go:embed pipeline.yaml
+var Pipeline []byte

@@ -1,0 +1,82 @@
+package model
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tct-dev/tct/configs"
+)
+
+func tinyConfig(t *testing.T) Config {
+	c, err := LoadConfig(configs.Models, "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Vocab = 256
+	c.Context = 16
+	c.Steps = 30
+	return c
+}
+
+// patternBatch is a learnable stream: a repeating random pattern.
+func patternBatch(c Config, rng *rand.Rand, pattern []int32) *Batch {
+	b := &Batch{B: c.Batch, C: c.Context}
+	for range c.Batch {
+		off := rng.IntN(len(pattern))
+		for j := 0; j < c.Context; j++ {
+			b.Inputs = append(b.Inputs, pattern[(off+j)%len(pattern)])
+			b.Targets = append(b.Targets, pattern[(off+j+1)%len(pattern)])
+			m := float32(1)
+			if j >= c.Context-2 { // the last targets are padding: masked
+				m = 0
+			}
+			b.Mask = append(b.Mask, m)
+		}
+	}
+	for _, m := range b.Mask {
+		b.Tokens += int(m)
+	}
+	return b
+}
+
+func TestTinyTrains(t *testing.T) {
+	c := tinyConfig(t)
+	tr, err := NewTrainer(c, DefaultBackend, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	pattern := make([]int32, 11)
+	for i := range pattern {
+		pattern[i] = int32(rng.IntN(c.Vocab))
+	}
+	var first, last StepStats
+	for i := range c.Steps {
+		st, err := tr.Step(patternBatch(c, rng, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = st
+		}
+		last = st
+	}
+	t.Logf("loss %.3f → %.3f, lr %.5f, grad norm %.3f, params %d (formula %d)", first.Loss, last.Loss, last.LR, last.GradNorm, tr.NumParameters(), c.Params())
+	if !(last.Loss < first.Loss*0.7) {
+		t.Errorf("loss did not fall: %.3f → %.3f", first.Loss, last.Loss)
+	}
+	if tr.NumParameters() != c.Params() {
+		t.Errorf("parameters: store %d, formula %d", tr.NumParameters(), c.Params())
+	}
+	if tr.GlobalStep() != int64(c.Steps) {
+		t.Errorf("global step %d", tr.GlobalStep())
+	}
+	if last.GradNorm <= 0 || last.LR <= 0 || last.LR > c.LR {
+		t.Errorf("stats: %+v", last)
+	}
+	sum, count, err := tr.EvalSum(patternBatch(c, rng, pattern))
+	if err != nil || count != float64(c.Batch*(c.Context-2)) || sum <= 0 {
+		t.Errorf("eval: sum %v count %v err %v", sum, count, err)
+	}
+}
