@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"sync"
 )
 
 // Layout is the model vocabulary: content ids, then the special ids, then
@@ -38,6 +39,9 @@ type Tokenizer struct {
 	Fingerprint string
 	Meta        Meta
 	Dict        *Dictionary // learned slots, already applied to Grammar
+
+	trieOnce sync.Once
+	trie     *idTrie
 }
 
 // New assembles a tokenizer; with no merges the content vocabulary is the base alphabet.

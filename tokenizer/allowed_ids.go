@@ -1,0 +1,167 @@
+package tokenizer
+
+import "sort"
+
+// idTrie indexes the expansions of merged ids by their base tokens, so the
+// ids allowed next can be found by walking only the prefixes the grammar
+// accepts, instead of trying all 8,192 expansions.
+type idTrie struct {
+	children []trieEdge // sorted by token
+	ids      []int32    // merged ids whose expansion ends here
+}
+
+type trieEdge struct {
+	tok Token
+	c   *idTrie
+}
+
+func buildTrie(m *Merges) *idTrie {
+	root := &idTrie{}
+	for id := m.Base; id < m.Size(); id++ {
+		n := root
+		for _, b := range m.exp[id] {
+			var c *idTrie
+			for _, e := range n.children {
+				if e.tok == b {
+					c = e.c
+					break
+				}
+			}
+			if c == nil {
+				c = &idTrie{}
+				n.children = append(n.children, trieEdge{b, c})
+			}
+			n = c
+		}
+		n.ids = append(n.ids, int32(id))
+	}
+	var sortAll func(n *idTrie)
+	sortAll = func(n *idTrie) {
+		sort.Slice(n.children, func(i, j int) bool { return n.children[i].tok < n.children[j].tok })
+		for _, e := range n.children {
+			sortAll(e.c)
+		}
+	}
+	sortAll(root)
+	return root
+}
+
+// AllowedIDs returns the content ids that may come next from the machine's
+// state: a base id when the grammar allows it, a merged id when its whole
+// expansion is accepted. The machine is not changed.
+func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
+	t.trieOnce.Do(func() { t.trie = buildTrie(t.Merges) })
+	res := newBitset(t.Merges.Size())
+	allowed := m.Allowed()
+	for _, b := range allowed.Tokens() {
+		res.set(b)
+	}
+	t.walk(t.trie, m, allowed, res)
+	return res
+}
+
+func (t *Tokenizer) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
+	if f := m.top(); f != nil && (f.kind == fString || f.kind == fKey && !m.strict) {
+		var after *afterEnd
+		if f.kind == fString {
+			// Whatever the bytes, closing the string leads to one state: compute it once.
+			if m2 := m.cloneLight(); m2.popString() {
+				after = &afterEnd{m: m2, allowed: m2.Allowed()}
+			}
+		}
+		t.walkBytes(n, m, *f, nil, after, res)
+		return
+	}
+	for _, e := range n.children {
+		tok, c := e.tok, e.c
+		if !allowed.Has(tok) {
+			continue
+		}
+		m2 := m.cloneLight()
+		if m2.Advance(tok) != nil {
+			continue
+		}
+		for _, id := range c.ids {
+			res.set(Token(id))
+		}
+		if len(c.children) > 0 && !m2.Done() {
+			t.walk(c, m2, m2.Allowed(), res)
+		}
+	}
+}
+
+// walkBytes walks the trie inside a string (or a non-strict key) without
+// cloning the machine for every byte: bytes only move the UTF-8 state, kept
+// in u8; the machine is cloned when a token ends the string.
+func (t *Tokenizer) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res bitset) {
+	for _, e := range n.children {
+		tok, c := e.tok, e.c
+		if tok < TokEnd {
+			next := u8
+			if !utf8Step(&next, byte(tok)) {
+				continue
+			}
+			for _, id := range c.ids {
+				res.set(Token(id))
+			}
+			if len(c.children) > 0 {
+				t.walkBytes(c, m, next, append(pending, byte(tok)), after, res)
+			}
+			continue
+		}
+		if tok != TokEnd || u8.u8need > 0 {
+			continue // only END may follow bytes in a string or key
+		}
+		if after != nil {
+			for _, id := range c.ids {
+				res.set(Token(id))
+			}
+			if len(c.children) > 0 && !after.m.Done() {
+				t.walk(c, after.m, after.allowed, res)
+			}
+			continue
+		}
+		m2 := m.cloneLight()
+		ok := true
+		for _, b := range pending {
+			if m2.Advance(Token(b)) != nil {
+				ok = false
+				break
+			}
+		}
+		if !ok || m2.Advance(tok) != nil {
+			continue
+		}
+		for _, id := range c.ids {
+			res.set(Token(id))
+		}
+		if len(c.children) > 0 && !m2.Done() {
+			t.walk(c, m2, m2.Allowed(), res)
+		}
+	}
+}
+
+// afterEnd is the state after the current string closes.
+type afterEnd struct {
+	m       *Machine
+	allowed bitset
+}
+
+// popString closes the string on top (as END does) if it may close now.
+func (m *Machine) popString() bool {
+	f := m.top()
+	if f == nil || f.kind != fString || f.u8need > 0 {
+		return false
+	}
+	return m.Advance(TokEnd) == nil
+}
+
+// cloneLight copies the state without the text decoded so far (a walk
+// only needs to know what is accepted).
+func (m *Machine) cloneLight() *Machine {
+	out := m.out
+	m.out = nil
+	c := m.Clone()
+	m.out = out
+	return c
+}

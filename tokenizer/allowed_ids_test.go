@@ -1,0 +1,92 @@
+package tokenizer_test
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/tct-dev/tct/configs"
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// AllowedIDs agrees with trying every id's expansion, at states along real
+// documents; and it is fast enough to mask logits at every generated token.
+func TestAllowedIDs(t *testing.T) {
+	tok, err := tokenizer.Parse(configs.Tokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := loadCorpus(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	enc := tok.NewEncoder()
+	var elapsed time.Duration
+	calls := 0
+	for trial := 0; trial < 12; trial++ {
+		ids, _, err := enc.Encode(nil, docs[rng.IntN(len(docs))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, strict := range []bool{false, true} {
+			m := tok.Grammar.NewMachine(strict)
+			cut := rng.IntN(len(ids))
+			for _, id := range ids[:cut] {
+				for _, b := range tok.Merges.Expansion(id) {
+					if err := m.Advance(b); err != nil {
+						if strict {
+							goto next // the document uses a fallback: no strict state here
+						}
+						t.Fatal(err)
+					}
+				}
+			}
+			{
+				start := time.Now()
+				got := tok.AllowedIDs(m)
+				elapsed += time.Since(start)
+				calls++
+				if !got.Has(tokenizer.Token(ids[cut])) && !strict {
+					t.Fatalf("the document's own next id %d is not allowed", ids[cut])
+				}
+				for id := 0; id < tok.Merges.Size(); id++ {
+					c := m.Clone()
+					ok := true
+					for _, b := range tok.Merges.Expansion(int32(id)) {
+						if c.Done() || c.Advance(b) != nil {
+							ok = false
+							break
+						}
+					}
+					if ok != got.Has(tokenizer.Token(id)) {
+						t.Fatalf("id %d (%v): brute force %v, AllowedIDs %v", id, tok.Merges.Expansion(int32(id)), ok, !ok)
+					}
+				}
+			}
+		next:
+		}
+	}
+	t.Logf("AllowedIDs: %d calls, %v each on average", calls, elapsed/time.Duration(max(calls, 1)))
+}
+
+func BenchmarkAllowedIDs(b *testing.B) {
+	tok, err := tokenizer.Parse(configs.Tokenizer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := loadCorpus(b)
+	enc := tok.NewEncoder()
+	var states []*tokenizer.Machine
+	for i := 0; i < 40; i++ {
+		ids, _, _ := enc.Encode(nil, docs[i*7])
+		m := tok.Grammar.NewMachine(false)
+		for _, id := range ids[:len(ids)/2] {
+			for _, t := range tok.Merges.Expansion(id) {
+				m.Advance(t)
+			}
+		}
+		states = append(states, m)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		tok.AllowedIDs(states[i%len(states)])
+	}
+}
