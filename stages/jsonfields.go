@@ -80,9 +80,15 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-// skipValueWS skips a non-string value that may contain insignificant white space.
+// skipValueWS returns the index just past the JSON value at b[i] (which
+// may contain insignificant white space).
 func skipValueWS(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errBadJSON
+	}
 	switch b[i] {
+	case '"':
+		return skipString(b, i)
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(b); j++ {
@@ -106,6 +112,9 @@ func skipValueWS(b []byte, i int) (int, error) {
 	j := i
 	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\r' && b[j] != '\n' {
 		j++
+	}
+	if j == i {
+		return 0, errBadJSON
 	}
 	return j, nil
 }

@@ -27,7 +27,7 @@ func EachTopKey(doc []byte, fn func(key string)) error {
 		if end >= len(doc) || doc[end] != ':' {
 			return errBadJSON
 		}
-		if i, err = skipValue(doc, end+1); err != nil {
+		if i, err = skipValueWS(doc, end+1); err != nil {
 			return err
 		}
 		if i >= len(doc) {
@@ -55,43 +55,4 @@ func skipString(doc []byte, i int) (int, error) {
 		}
 	}
 	return 0, errBadJSON
-}
-
-// skipValue returns the index just past the compact JSON value at doc[i].
-func skipValue(doc []byte, i int) (int, error) {
-	if i >= len(doc) {
-		return 0, errBadJSON
-	}
-	switch doc[i] {
-	case '"':
-		return skipString(doc, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(doc); j++ {
-			switch doc[j] {
-			case '"':
-				end, err := skipString(doc, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return 0, errBadJSON
-	}
-	j := i
-	for j < len(doc) && doc[j] != ',' && doc[j] != '}' && doc[j] != ']' {
-		j++
-	}
-	if j == i {
-		return 0, errBadJSON
-	}
-	return j, nil
 }

@@ -83,15 +83,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, tok *tokenizer.Tokeniz
 	sink := &ShardSink{Writer: NewWriter(io.Discard, rej), Layout: tok.Layout, Config: sc, Train: train, Val: val, Docs: docs,
 		Splits: map[string]*shards.Counts{}}
 	Drain(p, recs, sink)
-	var stop func()
-	if watch != nil {
-		stop = watch(p)
-	}
-	err = p.Wait()
-	if stop != nil {
-		stop()
-	}
-	if err != nil {
+	if err := Wait(p, watch); err != nil {
 		return nil, err
 	}
 	m := &shards.Manifest{Format: shards.ManifestFormat, Version: shards.ManifestVersion, Tokenizer: tok.Fingerprint,

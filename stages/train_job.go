@@ -40,7 +40,7 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	if cfg.Dict.EnumSlots > 0 || cfg.Dict.KeySlots > 0 {
 		// Pass 1: which values and keys earn a slot of their own.
 		learn := &LearnDictionary{Grammar: g, Skip: skip}
-		if _, err := runOver(ctx, cfg.Convert, learn); err != nil {
+		if _, err := RunWith(ctx, cfg.Convert, learn, nil); err != nil {
 			return nil, nil, err
 		}
 		dict = learn.Result().Dictionary(cfg.Dict)
@@ -53,7 +53,7 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	}
 	// Pass 2: count segments of base tokens and learn merges over them.
 	counter := &CountSegments{Grammar: g, Skip: skip}
-	summary, err := runOver(ctx, cfg.Convert, counter)
+	summary, err := RunWith(ctx, cfg.Convert, counter, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -73,9 +73,10 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	return t, summary, nil
 }
 
-// runOver runs the convert stages and one more stage over the inputs, with
-// the usual accounting.
-func runOver(ctx context.Context, cfg ConvertConfig, s Stage) (*Summary, error) {
+// RunWith runs the convert stages and one more stage over the inputs (on
+// all workers, unordered), with the usual accounting. watch, when set, is
+// started on the pipeline and its stop function called at the end.
+func RunWith(ctx context.Context, cfg ConvertConfig, s Stage, watch func(*pipeline.Pipeline) func()) (*Summary, error) {
 	p := pipeline.New(ctx)
 	recs, ie, err := Records(p, cfg)
 	if err != nil {
@@ -87,11 +88,19 @@ func runOver(ctx context.Context, cfg ConvertConfig, s Stage) (*Summary, error) 
 	}
 	w := NewWriter(io.Discard, nil)
 	Drain(p, Apply(p, recs, pipeline.Options{Workers: workers}, s), w)
-	if err := p.Wait(); err != nil {
+	if err := Wait(p, watch); err != nil {
 		return nil, err
 	}
 	for _, e := range ie.Errs {
 		w.Summary.InputErrors = append(w.Summary.InputErrors, e.Error())
 	}
 	return w.Summary, nil
+}
+
+// Wait waits for the pipeline while watch (if set) shows its progress.
+func Wait(p *pipeline.Pipeline, watch func(*pipeline.Pipeline) func()) error {
+	if watch != nil {
+		defer watch(p)()
+	}
+	return p.Wait()
 }
