@@ -3,14 +3,15 @@ GO      ?= go
 OUT     ?= out
 SHARED  ?= ../shared
 
-.PHONY: run test build bench fuzz clean tokenizer
+.PHONY: run test build bench fuzz clean tokenizer gpu-prep
 
 # The main job on the embedded default dump (testdata/), on CPU.
 run: build
-	@mkdir -p $(OUT)
+	@rm -rf $(OUT) && mkdir -p $(OUT)
 	./bin/tct convert testdata/dump testdata/dump.jsonl --out $(OUT)/workflows.jsonl
 	./bin/tct pipeline testdata/dump testdata/dump.jsonl --out $(OUT)/shards --config configs/pipeline.yaml --context 256 --val-fraction 0.2
 	./bin/tct shards inspect $(OUT)/shards
+	./bin/tct train --shards $(OUT)/shards --config tiny --out $(OUT)/run --steps 10 --log-every 2
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/tct ./cmd/tct
@@ -38,3 +39,10 @@ fuzz:
 
 clean:
 	rm -rf bin $(OUT)
+
+# Everything the H200 run needs, built here (the device has no Go toolchain): see bench/gpu.sh.
+gpu-prep:
+	CGO_ENABLED=1 $(GO) build -tags xla -o bin/tct-xla ./cmd/tct
+	mkdir -p gpu-run
+	cp $(SHARED)/gpu/pjrt-env.sh $(SHARED)/bench-ref/torch_gpt_ref.py gpu-run/
+	./bin/tct-xla pipeline $(SHARED)/corpus/workflows.jsonl.zst --out gpu-run/shards

@@ -121,15 +121,7 @@ func runConvert(cmd *cobra.Command, cfg stages.ConvertConfig, outPath, rejPath s
 	}
 	w := stages.NewWriter(out, rej)
 	stages.Drain(p, recs, w)
-	var stop func()
-	if pipeline.IsTerminal(cmd.ErrOrStderr()) {
-		stop = pipeline.ShowProgress(p, cmd.ErrOrStderr(), "records")
-	}
-	err = p.Wait()
-	if stop != nil {
-		stop()
-	}
-	if err != nil {
+	if err := stages.Wait(p, progress(cmd)); err != nil {
 		return nil, err
 	}
 	if err := out.Commit(); err != nil {
@@ -161,4 +153,12 @@ func printConvertReport(w io.Writer, r *convertReport) {
 	for _, k := range r.ReasonsSorted() {
 		fmt.Fprintf(w, "    %-18s %d\n", k, r.RejectedByReason[k])
 	}
+}
+
+// progress shows per-stage progress on stderr when it is a terminal.
+func progress(cmd *cobra.Command) func(*pipeline.Pipeline) func() {
+	if !pipeline.IsTerminal(cmd.ErrOrStderr()) {
+		return nil
+	}
+	return func(p *pipeline.Pipeline) func() { return pipeline.ShowProgress(p, cmd.ErrOrStderr(), "records") }
 }

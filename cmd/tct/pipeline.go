@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
-	"github.com/tct-dev/tct/pipeline"
 	"github.com/tct-dev/tct/shards"
 	"github.com/tct-dev/tct/stages"
 )
@@ -69,11 +68,7 @@ of N (exact dedup stays global); 'tct shards merge' joins the partitions.`,
 			if cfg.Convert.Inputs, err = stages.ExpandInputs(args); err != nil {
 				return err
 			}
-			var watch func(*pipeline.Pipeline) func()
-			if pipeline.IsTerminal(cmd.ErrOrStderr()) {
-				watch = func(p *pipeline.Pipeline) func() { return pipeline.ShowProgress(p, cmd.ErrOrStderr(), "records") }
-			}
-			m, err := stages.RunPipeline(cmd.Context(), cfg, tok, watch)
+			m, err := stages.RunPipeline(cmd.Context(), cfg, tok, progress(cmd))
 			if err != nil {
 				return err
 			}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -246,34 +245,14 @@ with its meaning in context.`,
 	return cmd
 }
 
-// runStages runs the convert stages plus one stage, with progress and accounting.
+// runStages runs the convert stages plus one stage, with progress and
+// accounting; a corrupt input is an error.
 func runStages(cmd *cobra.Command, cfg stages.ConvertConfig, s stages.Stage) (*stages.Summary, error) {
-	p := pipeline.New(cmd.Context())
-	recs, ie, err := stages.Records(p, cfg)
-	if err != nil {
-		return nil, err
+	sum, err := stages.RunWith(cmd.Context(), cfg, s, progress(cmd))
+	if err == nil && len(sum.InputErrors) > 0 {
+		err = fmt.Errorf("input error: %s", sum.InputErrors[0])
 	}
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	w := stages.NewWriter(io.Discard, nil)
-	stages.Drain(p, stages.Apply(p, recs, pipeline.Options{Workers: workers}, s), w)
-	var stop func()
-	if pipeline.IsTerminal(cmd.ErrOrStderr()) {
-		stop = pipeline.ShowProgress(p, cmd.ErrOrStderr(), "records")
-	}
-	err = p.Wait()
-	if stop != nil {
-		stop()
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range ie.Errs {
-		return w.Summary, e
-	}
-	return w.Summary, nil
+	return sum, err
 }
 
 // explainFiles prints the tokens of every document of the inputs.

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// shardsForTraining runs the pipeline on the embedded dump (or the corpus)
+// with a short context, for the tiny model.
+func shardsForTraining(t *testing.T, inputs ...string) string {
+	dir := filepath.Join(t.TempDir(), "shards")
+	args := append([]string{"pipeline"}, inputs...)
+	args = append(args, "--out", dir, "--context", "64", "--val-fraction", "0.3")
+	if _, stderr, err := run(t, args...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	return dir
+}
+
+func readLogLines(t *testing.T, dir string) []logLine {
+	b, err := os.ReadFile(filepath.Join(dir, "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readLog(b)
+}
+
+// The tiny model trains on real shards: the loss falls, validation loss and
+// bits per byte are reported, the plot and checkpoints are written.
+func TestTrainTiny(t *testing.T) {
+	inputs := []string{"../../testdata/dump", "../../testdata/dump.jsonl"}
+	if _, err := os.Stat("../../../shared/corpus/workflows.jsonl.zst"); err == nil {
+		inputs = []string{"../../../shared/corpus/workflows.jsonl.zst"}
+	}
+	sh := shardsForTraining(t, inputs...)
+	runDir := filepath.Join(t.TempDir(), "run")
+	stdout, stderr, err := run(t, "train", "--shards", sh, "--config", "tiny", "--out", runDir, "--steps", "30", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var rep trainReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("summary: %v\n%s", err, stdout)
+	}
+	t.Logf("%+v", rep)
+	if rep.Steps != 30 || !(rep.LossLast < rep.LossFirst-0.5) || rep.ValLoss <= 0 || rep.ValBPB <= 0 || rep.Params <= 0 || rep.TokensPerS <= 0 {
+		t.Errorf("report: %+v", rep)
+	}
+	for _, f := range []string{"loss.png", "state.json", "log.jsonl", "best"} {
+		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	if lines := readLogLines(t, runDir); len(lines) != 30 || lines[29].ValLoss <= 0 {
+		t.Errorf("log: %d lines", len(lines))
+	}
+}
+
+// N steps, then --resume to 2N, gives exactly the losses of 2N steps in one run.
+func TestTrainResumeExact(t *testing.T) {
+	sh := shardsForTraining(t, "../../testdata/dump", "../../testdata/dump.jsonl")
+	whole, split := filepath.Join(t.TempDir(), "whole"), filepath.Join(t.TempDir(), "split")
+	common := []string{"--shards", sh, "--config", "tiny", "--set", "eval_every=0"}
+	if _, stderr, err := run(t, append([]string{"train", "--out", whole, "--steps", "8"}, common...)...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if _, stderr, err := run(t, append([]string{"train", "--out", split, "--steps", "8", "--until", "4"}, common...)...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if _, stderr, err := run(t, "train", "--resume", split); err != nil {
+		t.Fatalf("resume: %v\n%s", err, stderr)
+	}
+	a, b := readLogLines(t, whole), readLogLines(t, split)
+	if len(a) != 8 || len(b) != 8 {
+		t.Fatalf("%d and %d log lines", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Step != b[i].Step || a[i].Loss != b[i].Loss || a[i].Tokens != b[i].Tokens {
+			t.Errorf("step %d: uninterrupted loss %v (tokens %d), resumed %v (tokens %d)", a[i].Step, a[i].Loss, a[i].Tokens, b[i].Loss, b[i].Tokens)
+		}
+	}
+	var st runState
+	b2, _ := os.ReadFile(filepath.Join(split, "state.json"))
+	if err := json.Unmarshal(b2, &st); err != nil || st.Step != 8 || !strings.HasPrefix(st.Tokenizer, "") {
+		t.Errorf("state: %+v %v", st, err)
+	}
+}
