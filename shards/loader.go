@@ -156,7 +156,7 @@ func OpenLoader(dir string, opt LoaderOptions) (*Loader, error) {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
-	l := &Loader{dir: dir, m: m, opt: opt, ctxLen: m.Config.Context, pad: int32(m.Layout.PAD), mem: &bufferPool{}}
+	l := &Loader{dir: dir, m: m, opt: opt, ctxLen: m.Config.Context, pad: int32(m.Layout.PAD), mem: arrowBuffers}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%t|%d|%d|%d|%d|%d|%d\n", opt.Split, opt.Shuffle, opt.BatchSize, opt.ShuffleBuffer, opt.Seed, opt.Rank, opt.World, m.Config.Context)
 	for _, s := range m.Shards {
@@ -739,38 +739,35 @@ func (b *Batch) padFrom(from int, pad int32) {
 }
 
 // bufferPool is an Arrow allocator that keeps the buffers of released
-// records for the next row group, which needs the same sizes. Decoding
-// into fresh memory from the Go heap (zeroed, page-faulted, then collected)
-// costs a third of the reading time; reused buffers are warm. A few buffers
-// per power-of-two size class are kept, so the pool stays at a few row
-// groups' worth. Buffers come back zeroed, as from calloc or make.
+// records for the next row group, which needs the same sizes: decoding
+// into fresh memory from the Go heap (zeroed, page-faulted, then
+// collected) costs a third of the reading time, reused buffers are warm.
+// Buffers are pooled by power-of-two size class in sync.Pools shared by
+// every loader, so a loader opened later starts warm and the GC reclaims
+// what an idle process no longer needs. Buffers come back zeroed, as from
+// calloc or make.
 type bufferPool struct {
-	mu   sync.Mutex
-	free [48][][]byte
+	classes [48]sync.Pool // of *[]byte with capacity 1<<class
 }
+
+// arrowBuffers is the pool of every loader.
+var arrowBuffers = &bufferPool{}
 
 const (
 	poolMinClass = 12 // buffers under 4 KiB are left to the Go heap
-	poolKeep     = 8  // buffers kept per class
 	poolAlign    = 64 // Arrow's buffer alignment
 )
 
 func (p *bufferPool) Allocate(size int) []byte {
 	k := bits.Len(uint(size - 1))
-	if size <= 0 || k < poolMinClass || k >= len(p.free) {
+	if size <= 0 || k < poolMinClass || k >= len(p.classes) {
 		return alignedBytes(size, size)
 	}
-	p.mu.Lock()
-	var b []byte
-	if n := len(p.free[k]); n > 0 {
-		b = p.free[k][n-1]
-		p.free[k] = p.free[k][:n-1]
-	}
-	p.mu.Unlock()
-	if b == nil {
+	v, _ := p.classes[k].Get().(*[]byte)
+	if v == nil {
 		return alignedBytes(size, 1<<k)
 	}
-	b = b[:cap(b)]
+	b := (*v)[:cap(*v)]
 	clear(b)
 	return b[:size]
 }
@@ -789,14 +786,11 @@ func (p *bufferPool) Reallocate(size int, b []byte) []byte {
 func (p *bufferPool) Free(b []byte) {
 	c := cap(b)
 	k := bits.Len(uint(c - 1))
-	if c <= 0 || c != 1<<k || k < poolMinClass || k >= len(p.free) {
+	if c <= 0 || c != 1<<k || k < poolMinClass || k >= len(p.classes) {
 		return
 	}
-	p.mu.Lock()
-	if len(p.free[k]) < poolKeep {
-		p.free[k] = append(p.free[k], b[:0])
-	}
-	p.mu.Unlock()
+	b = b[:0]
+	p.classes[k].Put(&b)
 }
 
 // alignedBytes is a zeroed slice of length size and capacity c whose start
