@@ -3,7 +3,7 @@ GO      ?= go
 OUT     ?= out
 SHARED  ?= ../shared
 
-.PHONY: run test build bench fuzz clean tokenizer gpu-prep
+.PHONY: run test build bench fuzz clean tokenizer gpu-prep interop
 
 # The main job on the embedded default dump (testdata/), on CPU.
 run: build
@@ -15,6 +15,10 @@ run: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/tct ./cmd/tct
+
+# DuckDB reads the shards (npm @duckdb/node-api); needs node, npm and the npm registry.
+interop:
+	bash bench/interop.sh
 
 # Retrain the shipped tokenizer on the shared corpus (deterministic: same bytes every time).
 tokenizer:

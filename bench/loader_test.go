@@ -2,6 +2,9 @@ package bench
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,26 +23,29 @@ import (
 	"github.com/tct-dev/tct/tokenizer"
 )
 
-// loaderShards builds the corpus's shards once per run with the default
-// config (context 512, 2048 windows per row group) but 1 MB shards, so
-// that an epoch spans several files as it would on a real dump. The
-// directory is left in the temp dir for the run's other benchmarks and
-// removed by the OS's temp cleaning (it is a few MB).
+// loaderShards builds the corpus's shards with the default config (context
+// 512, 2048 windows per row group) but 1 MB shards, so that an epoch spans
+// several files as it would on a real dump. They are kept in the temp dir
+// under a name derived from the corpus file and the tokenizer, so repeated
+// runs reuse them instead of piling up copies.
 var loaderShards = sync.OnceValues(func() (string, error) {
 	corpus := filepath.Join("..", "..", "shared", "corpus", "workflows.jsonl.zst")
 	if p := os.Getenv("TCT_CORPUS"); p != "" {
 		corpus = p
 	}
-	if _, err := os.Stat(corpus); err != nil {
+	st, err := os.Stat(corpus)
+	if err != nil {
 		return "", err
 	}
 	tok, err := tokenizer.Parse(configs.Tokenizer)
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "tct-bench-shards-")
-	if err != nil {
-		return "", err
+	abs, _ := filepath.Abs(corpus)
+	key := sha256.Sum256(fmt.Appendf(nil, "%s|%d|%d|%s", abs, st.Size(), st.ModTime().UnixNano(), tok.Fingerprint))
+	dir := filepath.Join(os.TempDir(), "tct-bench-loader-"+hex.EncodeToString(key[:6]))
+	if m, err := shards.ReadManifest(dir); err == nil && m.Verify(dir) == nil {
+		return dir, nil
 	}
 	cfg := stages.PipelineConfig{Convert: stages.DefaultConvertConfig(), Shards: stages.DefaultShardConfig(), Out: dir}
 	cfg.Convert.Inputs = []string{corpus}

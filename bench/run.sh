@@ -140,3 +140,7 @@ wb = sum(s["bytes"] for s in m["shards"] if s["kind"] == "windows")
 slots = sum(c["windows"] for c in m["splits"].values()) * (m["config"]["context"] + 1)
 print(f"\nShard size: {wb/1e6:.2f} MB of window shards for {tok:,} document tokens: {wb/tok:.2f} bytes per token ({wb/slots:.2f} per window slot, padding included).")
 PY
+
+echo "== Arrow loader: tokens/s on one core from a cold start, beside reading the same files with parquet-go"
+TCT_CORPUS="$corpus" go test ./bench -run '^$' -bench 'Loader' -benchtime 10x -cpu 1 | tee "$res/loader.txt"
+bin/tct shards bench "$res/shards.all-cores" --json > "$res/shards-bench.json" && cat "$res/shards-bench.json"

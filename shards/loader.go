@@ -47,7 +47,10 @@ type LoaderOptions struct {
 	// Layout is the expected layout (nil = don't check).
 	Layout *tokenizer.Layout
 	// Verify checks every shard's size and sha256 against the manifest
-	// before reading (reads every byte once more).
+	// before reading (reads every byte once more). Without it a truncated
+	// shard (its size), a damaged footer or page header and most damaged
+	// data (zstd checksums, window shapes) are still errors naming the
+	// file; only the sha256 catches every change.
 	Verify bool
 }
 
@@ -233,9 +236,10 @@ func (l *Loader) Next(ctx context.Context) (*Batch, error) {
 }
 
 // Restore makes the next batches those that followed s in the run that
-// made it. It replays s's epoch from its start (re-reading and
-// re-shuffling, without assembling the skipped batches), which costs at
-// most one epoch of reading.
+// made it, on a new loader with the same options or on this one (what it
+// had prefetched is dropped). It replays s's epoch from its start
+// (re-reading and re-shuffling, without assembling the skipped batches),
+// which costs at most one epoch of reading.
 func (l *Loader) Restore(s LoaderState) error {
 	if l.closed {
 		return errClosed
@@ -308,17 +312,15 @@ func (l *Loader) start() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &loaderRun{cancel: cancel, out: make(chan item, l.opt.Prefetch), chunks: make(chan chunk, 1)}
-	r.wg.Add(2)
-	go func() {
-		defer r.wg.Done()
+	epoch, skip := l.state.Epoch, l.state.Batches
+	r.wg.Go(func() {
 		defer close(r.chunks)
-		l.decode(ctx, l.state.Epoch, r.chunks)
-	}()
-	go func() {
-		defer r.wg.Done()
-		a := &assembler{l: l, out: r.out, epoch: l.state.Epoch, skip: l.state.Batches}
+		l.decode(ctx, epoch, r.chunks)
+	})
+	r.wg.Go(func() {
+		a := &assembler{l: l, out: r.out, epoch: epoch, skip: skip}
 		a.run(ctx, r.chunks)
-	}()
+	})
 	l.run = r
 }
 
@@ -375,9 +377,16 @@ func (l *Loader) decode(ctx context.Context, epoch int, out chan<- chunk) {
 }
 
 // readShard sends the row groups of shard fi, in the epoch's order.
-func (l *Loader) readShard(ctx context.Context, epoch, fi int, send func(chunk) bool) error {
+func (l *Loader) readShard(ctx context.Context, epoch, fi int, send func(chunk) bool) (err error) {
 	info := l.files[fi]
 	path := filepath.Join(l.dir, info.Name)
+	defer func() {
+		// A damaged file must not take the trainer down: a decoder that
+		// panics on it becomes an error naming the file.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("shard %s: corrupt (decoder panic: %v)", path, p)
+		}
+	}()
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("shard %s: %w", path, err)
@@ -508,6 +517,9 @@ func (l *Loader) columns(rec arrow.RecordBatch) (chunk, error) {
 	c.docs = docs.Int64Values()
 	c.valid = valid.Int32Values()
 	w := int32(l.ctxLen + 1)
+	if n := len(c.valid); len(c.docs) != n || len(c.offsets) != n+1 || c.offsets[0] < 0 || int(c.offsets[n]) > len(c.values) {
+		return c, fmt.Errorf("inconsistent columns: %d valid, %d doc ids, %d offsets over %d ids", n, len(c.docs), len(c.offsets), len(c.values))
+	}
 	for i, v := range c.valid {
 		if n := c.offsets[i+1] - c.offsets[i]; n != w {
 			return c, fmt.Errorf("row %d: window of %d ids, the manifest's context %d wants %d", i, n, l.ctxLen, w)

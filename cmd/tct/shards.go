@@ -95,6 +95,6 @@ func newShardsCmd() *cobra.Command {
 	}
 	merge.Flags().StringVarP(&out, "out", "o", "", "output directory")
 	merge.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON on stdout")
-	cmd.AddCommand(inspect, merge)
+	cmd.AddCommand(inspect, merge, newShardsStatsCmd(), newShardsBenchCmd())
 	return cmd
 }
