@@ -1,0 +1,274 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tct-dev/tct/model"
+	"github.com/tct-dev/tct/stages"
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// sample is one generated document.
+type sample struct {
+	JSON      json.RawMessage `json:"json,omitempty"`
+	Partial   string          `json:"partial,omitempty"`
+	Complete  bool            `json:"complete"`
+	Tokens    int             `json:"tokens"`
+	StopCause string          `json:"stop,omitempty"`
+}
+
+type generateReport struct {
+	Samples     []sample `json:"samples"`
+	Constrained bool     `json:"constrained"`
+	Complete    int      `json:"complete"`
+	Tokens      int      `json:"tokens"`
+	Seconds     float64  `json:"seconds"`
+	MaskShare   float64  `json:"mask_share"` // share of the time spent computing allowed ids
+	MsPerToken  float64  `json:"ms_per_token"`
+}
+
+func newGenerateCmd() *cobra.Command {
+	var runDir, promptPath, format, tokPath, backend string
+	var n, topK, maxTokens int
+	var temp, topP float64
+	var seed uint64
+	var constrained, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "generate --checkpoint RUN_DIR",
+		Short: "Sample workflows from a trained model; constrained sampling can only write schema-valid ones",
+		Long: `generate samples documents from a trained run (its best checkpoint, else the
+latest). With --constrained (the default) every step masks the logits with the
+ids the tokenizer's strict grammar allows next (merged ids included), so every
+completed sample is a workflow valid under the grammar's typing.
+--constrained=false samples freely, for comparison. --prompt completes a
+partial workflow (YAML, e.g. everything up to "steps:").`,
+		Example: `  tct generate --checkpoint runs/small -n 8
+  tct generate --checkpoint runs/small --prompt partial.yml --format json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tr, tok, err := loadRun(runDir, tokPath, backend)
+			if err != nil {
+				return err
+			}
+			defer tr.Close()
+			var prompt []int32
+			if promptPath != "" {
+				if prompt, err = promptIDs(tok, promptPath); err != nil {
+					return err
+				}
+			}
+			rep, err := generate(tr, tok, genOptions{N: n, Prompt: prompt, Constrained: constrained, MaxTokens: maxTokens,
+				Sampler: model.Sampler{Temperature: temp, TopK: topK, TopP: topP, Rng: rand.New(rand.NewPCG(seed, 0x7c7))}})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			w := cmd.OutOrStdout()
+			for i, s := range rep.Samples {
+				switch {
+				case s.Complete && format == "json":
+					fmt.Fprintf(w, "%s\n", s.JSON)
+				case s.Complete:
+					fmt.Fprintf(w, "# sample %d (%d tokens)\n", i+1, s.Tokens)
+					if err := writeDoc(w, s.JSON, "yaml"); err != nil {
+						return err
+					}
+					fmt.Fprintln(w, "---")
+				default:
+					fmt.Fprintf(cmd.ErrOrStderr(), "sample %d incomplete (%s) after %d tokens: %.200s\n", i+1, s.StopCause, s.Tokens, s.Partial)
+				}
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d of %d samples complete; %.1f ms/token, %.0f%% of it computing the mask\n",
+				rep.Complete, len(rep.Samples), rep.MsPerToken, 100*rep.MaskShare)
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&runDir, "checkpoint", "", "run directory of tct train")
+	fs.IntVarP(&n, "n", "n", 4, "samples (generated as one batch)")
+	fs.StringVar(&promptPath, "prompt", "", "partial workflow (YAML) to complete")
+	fs.BoolVar(&constrained, "constrained", true, "mask the logits with the grammar (strict): only valid workflows")
+	fs.StringVar(&format, "format", "yaml", "yaml or json (one document per line)")
+	fs.Float64Var(&temp, "temperature", 0.8, "sampling temperature (0: greedy)")
+	fs.IntVar(&topK, "top-k", 50, "sample among the k most likely ids (0: all)")
+	fs.Float64Var(&topP, "top-p", 0.95, "nucleus sampling threshold (1: off)")
+	fs.Uint64Var(&seed, "seed", 1, "sampling seed")
+	fs.IntVar(&maxTokens, "max-tokens", 0, "stop a sample after this many ids (default: the context)")
+	fs.StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one; must be the run's)")
+	fs.StringVar(&backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go:ops_sequential)")
+	fs.BoolVar(&asJSON, "json", false, "print the samples and the report as JSON")
+	return cmd
+}
+
+// loadRun opens a trained run for inference.
+func loadRun(runDir, tokPath, backend string) (*model.Trainer, *tokenizer.Tokenizer, error) {
+	if runDir == "" {
+		return nil, nil, fmt.Errorf("--checkpoint RUN_DIR is required")
+	}
+	b, err := os.ReadFile(filepath.Join(runDir, "state.json"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: not a training run (%w)", runDir, err)
+	}
+	var st runState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, nil, fmt.Errorf("%s/state.json: %w", runDir, err)
+	}
+	tok, err := loadTokenizer(tokPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tok.Fingerprint != st.Tokenizer {
+		return nil, nil, fmt.Errorf("the run was trained with tokenizer %s, this one is %s (use --tokenizer)", st.Tokenizer, tok.Fingerprint)
+	}
+	ckpt := filepath.Join(runDir, "best")
+	if _, err := os.Stat(ckpt); err != nil {
+		ckpt = filepath.Join(runDir, "checkpoints")
+	}
+	tr, err := model.NewTrainer(st.Config, model.BackendSpec(backend), ckpt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tr, tok, nil
+}
+
+// promptIDs converts a partial YAML workflow and encodes it open-ended.
+func promptIDs(tok *tokenizer.Tokenizer, path string) ([]int32, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := stages.YAMLToJSON(nil, src, stages.DefaultConvertLimits())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return tok.NewEncoder().EncodeOpen(doc)
+}
+
+type genOptions struct {
+	N           int
+	Prompt      []int32
+	Constrained bool
+	MaxTokens   int
+	Sampler     model.Sampler
+}
+
+// generate samples N documents as one batch of windows [position 0, ids...].
+func generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o genOptions) (*generateReport, error) {
+	c := tr.Cfg.Context
+	pred, err := tr.NewPredictor(o.N)
+	if err != nil {
+		return nil, err
+	}
+	l := tok.Layout
+	windows := make([]int32, o.N*c)
+	for i := range windows {
+		windows[i] = int32(l.PAD)
+	}
+	type row struct {
+		m    *tokenizer.Machine
+		n    int // ids in the window, position token included
+		done bool
+		s    sample
+	}
+	rows := make([]*row, o.N)
+	for i := range rows {
+		r := &row{m: tok.Grammar.NewMachine(o.Constrained), n: 1}
+		windows[i*c] = l.Position(0)
+		for _, id := range o.Prompt {
+			for _, b := range tok.Merges.Expansion(id) {
+				if err := r.m.Advance(b); err != nil {
+					return nil, fmt.Errorf("the prompt does not fit the grammar: %w", err)
+				}
+			}
+			if r.n < c {
+				windows[i*c+r.n] = id
+				r.n++
+			}
+		}
+		rows[i] = r
+	}
+	limit := c
+	if o.MaxTokens > 0 && o.MaxTokens+1 < limit {
+		limit = o.MaxTokens + 1
+	}
+	start := time.Now()
+	var maskTime time.Duration
+	tokens := 0
+	at := make([]int32, o.N)
+	for {
+		active := false
+		for i, r := range rows {
+			if !r.done && r.n >= limit {
+				r.done, r.s.StopCause = true, "length"
+			}
+			active = active || !r.done
+			at[i] = int32(r.n - 1)
+		}
+		if !active {
+			break
+		}
+		logits, err := pred.Next(windows, at)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range rows {
+			if r.done {
+				continue
+			}
+			t0 := time.Now()
+			var allowed func(int) bool
+			if o.Constrained {
+				set := tok.AllowedIDs(r.m)
+				allowed = func(id int) bool { return id < l.Content && set.Has(tokenizer.Token(id)) }
+			} else {
+				allowed = func(id int) bool { return id < l.Content }
+			}
+			maskTime += time.Since(t0)
+			id := o.Sampler.Sample(logits[i], allowed)
+			if id < 0 {
+				r.done, r.s.StopCause = true, "nothing allowed"
+				continue
+			}
+			windows[i*c+r.n] = int32(id)
+			r.n++
+			r.s.Tokens++
+			tokens++
+			for _, b := range tok.Merges.Expansion(int32(id)) {
+				if r.m.Done() {
+					r.done, r.s.StopCause = true, "id past the end"
+					break
+				}
+				if err := r.m.Advance(b); err != nil {
+					r.done, r.s.StopCause = true, "invalid: "+err.Error()
+					break
+				}
+			}
+			if !r.done && r.m.Done() {
+				r.done, r.s.Complete = true, true
+			}
+		}
+	}
+	rep := &generateReport{Constrained: o.Constrained, Tokens: tokens, Seconds: time.Since(start).Seconds()}
+	for _, r := range rows {
+		if r.s.Complete {
+			r.s.JSON = append(json.RawMessage(nil), r.m.JSON()...)
+			rep.Complete++
+		} else {
+			r.s.Partial = string(r.m.JSON())
+		}
+		rep.Samples = append(rep.Samples, r.s)
+	}
+	if tokens > 0 {
+		rep.MsPerToken = 1000 * rep.Seconds / float64(tokens)
+		rep.MaskShare = maskTime.Seconds() / rep.Seconds
+	}
+	return rep, nil
+}

@@ -1,0 +1,117 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	gm "github.com/gomlx/gomlx/ml/model"
+)
+
+// Predictor gives next-token logits for a batch of windows: the model
+// without the optimizer, compiled once for one shape [B, Context].
+type Predictor struct {
+	t    *Trainer
+	exec *gm.Exec
+	B    int
+}
+
+// NewPredictor compiles the forward pass for batches of b windows.
+func (t *Trainer) NewPredictor(b int) (*Predictor, error) {
+	cfg := t.Cfg
+	exec, err := gm.NewExec(t.Backend, t.store, func(scope *gm.Scope, inputs []*Node) []*Node {
+		logits := cfg.Logits(scope.In("gpt"), inputs[0])     // [B, C, V]
+		at := OneHot(inputs[1], cfg.Context, dtypes.Float32) // [B, C]: the position to read
+		return []*Node{Einsum("bc,bcv->bv", at, logits)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Predictor{t: t, exec: exec, B: b}, nil
+}
+
+// Next returns the logits [B][V] at position at[i] of each window.
+func (p *Predictor) Next(windows []int32, at []int32) ([][]float32, error) {
+	c := p.t.Cfg.Context
+	if len(windows) != p.B*c || len(at) != p.B {
+		return nil, fmt.Errorf("predictor: want %d windows of %d", p.B, c)
+	}
+	out, err := p.exec.Exec(tensors.FromFlatDataAndDimensions(windows, p.B, c), tensors.FromFlatDataAndDimensions(at, p.B))
+	if err != nil {
+		return nil, err
+	}
+	defer out[0].FinalizeAll()
+	flat := tensors.MustCopyFlatData[float32](out[0])
+	v := p.t.Cfg.Vocab
+	rows := make([][]float32, p.B)
+	for i := range rows {
+		rows[i] = flat[i*v : (i+1)*v]
+	}
+	return rows, nil
+}
+
+// Sampler draws a token from logits: temperature, top-k, top-p (nucleus),
+// only among allowed ids. Temperature 0 is greedy.
+type Sampler struct {
+	Temperature float64
+	TopK        int
+	TopP        float64
+	Rng         *rand.Rand
+}
+
+// Sample returns an allowed id, or -1 when nothing is allowed.
+func (s Sampler) Sample(logits []float32, allowed func(id int) bool) int {
+	type cand struct {
+		id int
+		l  float64
+	}
+	cands := make([]cand, 0, 256)
+	for id, l := range logits {
+		if allowed(id) && !math.IsNaN(float64(l)) {
+			cands = append(cands, cand{id, float64(l)})
+		}
+	}
+	if len(cands) == 0 {
+		return -1
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		return cands[i].l > cands[j].l || cands[i].l == cands[j].l && cands[i].id < cands[j].id
+	})
+	if s.Temperature <= 0 {
+		return cands[0].id
+	}
+	if s.TopK > 0 && len(cands) > s.TopK {
+		cands = cands[:s.TopK]
+	}
+	probs := make([]float64, len(cands))
+	var sum float64
+	for i, c := range cands {
+		probs[i] = math.Exp((c.l - cands[0].l) / s.Temperature)
+		sum += probs[i]
+	}
+	if s.TopP > 0 && s.TopP < 1 {
+		var acc float64
+		for i := range probs {
+			acc += probs[i] / sum
+			if acc >= s.TopP {
+				probs, cands = probs[:i+1], cands[:i+1]
+				break
+			}
+		}
+		sum = 0
+		for _, p := range probs {
+			sum += p
+		}
+	}
+	r := s.Rng.Float64() * sum
+	for i, p := range probs {
+		if r -= p; r <= 0 {
+			return cands[i].id
+		}
+	}
+	return cands[len(cands)-1].id
+}

@@ -1,0 +1,39 @@
+package tokenizer
+
+// EncodeOpen encodes a partial workflow as a prompt: the document's tokens
+// without the brackets that close it at the end, and without a last null
+// value (`steps:` with nothing after it), so that generation continues
+// inside the innermost open object or list. The prefix keeps the merges of
+// the complete encoding wherever they do not reach into the removed part.
+func (e *Encoder) EncodeOpen(doc []byte) ([]int32, error) {
+	var err error
+	e.base, e.bounds, _, err = e.t.Grammar.EncodeSegments(e.base[:0], e.bounds, doc)
+	if err != nil {
+		return nil, err
+	}
+	n := len(e.base)
+	for n > 0 && (e.base[n-1] == TokEndObj || e.base[n-1] == TokEndArr) {
+		n--
+	}
+	if n > 0 && e.base[n-1] == TokNull {
+		n--
+	}
+	var ids []int32
+	start := 0
+	for _, end := range e.bounds {
+		if int(end) > n {
+			end = int32(n)
+		}
+		if int(end) > start {
+			seg := make([]int32, 0, int(end)-start)
+			for _, t := range e.base[start:end] {
+				seg = append(seg, int32(t))
+			}
+			ids = append(ids, e.t.Merges.apply(seg)...)
+		}
+		if start = int(end); start >= n {
+			break
+		}
+	}
+	return ids, nil
+}
