@@ -74,6 +74,6 @@ file) or duplicate, and the summary's counts add up.`,
 		defer f.Close()
 		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
-	root.AddCommand(newConvertCmd(), newTrainTokenizerCmd(), newTokenizeCmd(), newDecodeCmd(), newBenchCmd(), newPipelineCmd(), newShardsCmd(), newTrainCmd(), newPlotCmd(), newModelsCmd(), newGenerateCmd())
+	root.AddCommand(newConvertCmd(), newTrainTokenizerCmd(), newTokenizeCmd(), newDecodeCmd(), newBenchCmd(), newPipelineCmd(), newShardsCmd(), newTrainCmd(), newPlotCmd(), newModelsCmd(), newGenerateCmd(), newEvalCmd())
 	return root
 }
