@@ -29,6 +29,7 @@ test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -race -count=1 ./pipeline
+	bash bench/interop.sh
 
 # Benchmarks side by side with the references, on the shared corpus.
 bench: build
