@@ -3,8 +3,7 @@ package tokenizer
 // EncodeOpen encodes a partial workflow as a prompt: the document's tokens
 // without the brackets that close it at the end, and without a last null
 // value (`steps:` with nothing after it), so that generation continues
-// inside the innermost open object or list. The prefix keeps the merges of
-// the complete encoding wherever they do not reach into the removed part.
+// inside the innermost open object or list.
 func (e *Encoder) EncodeOpen(doc []byte) ([]int32, error) {
 	var err error
 	e.base, e.bounds, _, err = e.t.Grammar.EncodeSegments(e.base[:0], e.bounds, doc)
@@ -25,11 +24,7 @@ func (e *Encoder) EncodeOpen(doc []byte) ([]int32, error) {
 			end = int32(n)
 		}
 		if int(end) > start {
-			seg := make([]int32, 0, int(end)-start)
-			for _, t := range e.base[start:end] {
-				seg = append(seg, int32(t))
-			}
-			ids = append(ids, e.t.Merges.apply(seg)...)
+			ids = e.shortest(ids, e.base[start:end])
 		}
 		if start = int(end); start >= n {
 			break
