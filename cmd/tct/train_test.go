@@ -37,7 +37,7 @@ func TestTrainTiny(t *testing.T) {
 	}
 	sh := shardsForTraining(t, inputs...)
 	runDir := filepath.Join(t.TempDir(), "run")
-	stdout, stderr, err := run(t, "train", "--shards", sh, "--config", "tiny", "--out", runDir, "--steps", "30", "--json")
+	stdout, stderr, err := run(t, "train", "--shards", sh, "--config", "tiny", "--out", runDir, "--steps", "30", "--set", "lr=0.01", "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -46,15 +46,28 @@ func TestTrainTiny(t *testing.T) {
 		t.Fatalf("summary: %v\n%s", err, stdout)
 	}
 	t.Logf("%+v", rep)
-	if rep.Steps != 30 || !(rep.LossLast < rep.LossFirst-0.5) || rep.ValLoss <= 0 || rep.ValBPB <= 0 || rep.Params <= 0 || rep.TokensPerS <= 0 {
+	if rep.Steps != 30 || rep.ValLoss <= 0 || rep.ValBPB <= 0 || rep.Params <= 0 || rep.TokensPerS <= 0 {
 		t.Errorf("report: %+v", rep)
+	}
+	// The loss falls: the mean of the last five steps against the first three
+	// (single batches are noisy).
+	lines := readLogLines(t, runDir)
+	mean := func(ls []logLine) float64 {
+		var s float64
+		for _, l := range ls {
+			s += l.Loss
+		}
+		return s / float64(len(ls))
+	}
+	if first, last := mean(lines[:3]), mean(lines[len(lines)-5:]); !(last < first-0.5) {
+		t.Errorf("the loss did not fall: first steps %.3f, last steps %.3f", first, last)
 	}
 	for _, f := range []string{"loss.png", "state.json", "log.jsonl", "best"} {
 		if _, err := os.Stat(filepath.Join(runDir, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}
 	}
-	if lines := readLogLines(t, runDir); len(lines) != 30 || lines[29].ValLoss <= 0 {
+	if len(lines) != 30 || lines[29].ValLoss <= 0 {
 		t.Errorf("log: %d lines", len(lines))
 	}
 }
