@@ -132,3 +132,19 @@ func linkOrCopy(src, dst string) error {
 	os.Chmod(tmp.Name(), 0o644)
 	return os.Rename(tmp.Name(), dst)
 }
+
+// ReadDocs reads the docs table of a shard set.
+func ReadDocs(dir string, m *Manifest) ([]DocRow, error) {
+	var out []DocRow
+	for _, s := range m.Shards {
+		if s.Kind != "docs" {
+			continue
+		}
+		rows, err := ReadRows[DocRow](filepath.Join(dir, s.Name), 0)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}

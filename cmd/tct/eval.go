@@ -180,19 +180,14 @@ func validates(s *jsonschema.Schema, doc []byte) bool {
 // shardDocuments rebuilds the documents of a split from their windows and
 // decodes them back to canonical JSON.
 func shardDocuments(dir string, man *shards.Manifest, tok *tokenizer.Tokenizer, split string) ([][]byte, error) {
+	docs, err := shards.ReadDocs(dir, man)
+	if err != nil {
+		return nil, err
+	}
 	lengths := map[int64]int32{}
-	for _, s := range man.Shards {
-		if s.Kind != "docs" {
-			continue
-		}
-		rows, err := shards.ReadRows[shards.DocRow](filepath.Join(dir, s.Name), 0)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range rows {
-			if d.Split == split {
-				lengths[d.DocID] = d.Tokens
-			}
+	for _, d := range docs {
+		if d.Split == split {
+			lengths[d.DocID] = d.Tokens
 		}
 	}
 	toks := map[int64][]int32{}
@@ -218,13 +213,13 @@ func shardDocuments(dir string, man *shards.Manifest, tok *tokenizer.Tokenizer, 
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	var docs [][]byte
+	var out [][]byte
 	for _, id := range ids {
 		if doc, _, err := tok.Decode(toks[id]); err == nil {
-			docs = append(docs, doc)
+			out = append(out, doc)
 		}
 	}
-	return docs, nil
+	return out, nil
 }
 
 // fieldDistributions counts actions (steps[].uses without the version),

@@ -335,19 +335,14 @@ func evaluate(ctx context.Context, tr *model.Trainer, dir string, man *shards.Ma
 // docBytesPerToken maps each document to the bytes of canonical JSON per
 // token, from the docs table (windows count bytes by their targets).
 func docBytesPerToken(dir string, man *shards.Manifest) (map[int64]float64, error) {
+	docs, err := shards.ReadDocs(dir, man)
+	if err != nil {
+		return nil, err
+	}
 	out := map[int64]float64{}
-	for _, s := range man.Shards {
-		if s.Kind != "docs" {
-			continue
-		}
-		rows, err := shards.ReadRows[shards.DocRow](filepath.Join(dir, s.Name), 0)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range rows {
-			if d.Tokens > 0 {
-				out[d.DocID] = float64(d.BytesJSON) / float64(d.Tokens)
-			}
+	for _, d := range docs {
+		if d.Tokens > 0 {
+			out[d.DocID] = float64(d.BytesJSON) / float64(d.Tokens)
 		}
 	}
 	return out, nil
