@@ -1,6 +1,8 @@
 package model
 
 import (
+	"math"
+
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with dot-import
@@ -31,29 +33,81 @@ func rmsNorm(x *Node) *Node {
 // untied output head. No biases anywhere.
 func (c Config) Logits(scope *gm.Scope, tokens *Node) *Node {
 	g := tokens.Graph()
-	b, t := tokens.Shape().Dimensions[0], tokens.Shape().Dimensions[1]
-	d, h := c.DModel, c.Heads
-	dh := d / h
-	dt := c.dtype()
-	x := layers.Embedding(scope.In("wte"), tokens, dt, c.Vocab, d)
+	t := tokens.Shape().Dimensions[1]
 	positions := Iota(g, shapes.Make(dtypes.Int32, t), 0) // [T]: the same positions for every window
-	rope := pos.NewRoPE(10000)
+	x := embed(scope, tokens, c) // [B, T, d]
 	for l := range c.Layers {
 		s := scope.In("layer%d", l)
-		a := rmsNorm(x)
-		q := layers.Dense(s.In("q"), a, false, h, dh) // [B, T, H, Dh]
-		k := layers.Dense(s.In("k"), a, false, h, dh)
-		v := layers.Dense(s.In("v"), a, false, h, dh)
-		q, k = rope.EncodeQK(q, k, positions, 1)
-		q, k = rmsNorm(q), rmsNorm(k) // QK-norm
+		q, k, v := c.qkv(s, x, positions)
 		att, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{UseCausalMask: true})
-		x = Add(x, layers.Dense(s.In("o"), Reshape(att, b, t, d), false, d))
-		m := layers.Dense(s.In("fc"), rmsNorm(x), false, c.MLPMult*d)
-		m = Square(Max(m, ZerosLike(m))) // ReLU²
-		x = Add(x, layers.Dense(s.In("proj"), m, false, d))
+		x = c.afterAttention(s, x, att)
 	}
-	logits := layers.Dense(scope.In("head"), rmsNorm(x), false, c.Vocab)
-	return ConvertDType(logits, dtypes.Float32)
+	return c.head(scope, x)
+}
+
+// embed looks tokens [B, T] up in the embedding table: [B, T, d]. (The
+// index axis is added explicitly: layers.Embedding would read a last axis of
+// size 1, T = 1 included, as the index axis.)
+func embed(scope *gm.Scope, tokens *Node, c Config) *Node {
+	return layers.Embedding(scope.In("wte"), InsertAxes(tokens, -1), c.dtype(), c.Vocab, c.DModel)
+}
+
+// qkv projects the normalised residual stream into queries, keys and values
+// [B, T, H, Dh], with RoPE at the given positions and QK-norm.
+func (c Config) qkv(s *gm.Scope, x, positions *Node) (q, k, v *Node) {
+	h, dh := c.Heads, c.DModel/c.Heads
+	a := rmsNorm(x)
+	q = layers.Dense(s.In("q"), a, false, h, dh)
+	k = layers.Dense(s.In("k"), a, false, h, dh)
+	v = layers.Dense(s.In("v"), a, false, h, dh)
+	q, k = pos.NewRoPE(10000).EncodeQK(q, k, positions, 1)
+	return rmsNorm(q), rmsNorm(k), v
+}
+
+// afterAttention adds the attention output and the MLP to the residual stream.
+func (c Config) afterAttention(s *gm.Scope, x, att *Node) *Node {
+	b, t := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
+	x = Add(x, layers.Dense(s.In("o"), Reshape(att, b, t, c.DModel), false, c.DModel))
+	m := layers.Dense(s.In("fc"), rmsNorm(x), false, c.MLPMult*c.DModel)
+	m = Square(Max(m, ZerosLike(m))) // ReLU²
+	return Add(x, layers.Dense(s.In("proj"), m, false, c.DModel))
+}
+
+func (c Config) head(scope *gm.Scope, x *Node) *Node {
+	return ConvertDType(layers.Dense(scope.In("head"), rmsNorm(x), false, c.Vocab), dtypes.Float32)
+}
+
+// Step is one incremental decoding step with a KV cache: the tokens [B] at
+// position p (a scalar) attend to the cached keys and values of positions
+// < p and to themselves. caches holds per layer the keys and the values
+// [B, Context, H, Dh]; Step returns the logits [B, vocab] and the caches
+// with position p written.
+func (c Config) Step(scope *gm.Scope, tokens, p *Node, caches []*Node) (*Node, []*Node) {
+	g := tokens.Graph()
+	b := tokens.Shape().Dimensions[0]
+	h, dh := c.Heads, c.DModel/c.Heads
+	x := embed(scope, Reshape(tokens, b, 1), c) // [B, 1, d]
+	positions := Reshape(p, 1)
+	keyPos := Iota(g, shapes.Make(dtypes.Int32, c.Context), 0)
+	// The row of the cache to write: a select, since the pure-Go backend has
+	// no DynamicUpdateSlice (XLA fuses this the same way).
+	here := BroadcastToDims(Reshape(Equal(keyPos, positions), 1, c.Context, 1, 1), b, c.Context, h, dh)
+	visible := LessThan(keyPos, AddScalar(positions, 1)) // keys 0..p
+	mask := BroadcastToDims(Reshape(visible, 1, 1, 1, c.Context), b, h, 1, c.Context)
+	out := make([]*Node, len(caches))
+	for l := range c.Layers {
+		s := scope.In("layer%d", l)
+		q, k, v := c.qkv(s, x, positions) // [B, 1, H, Dh]
+		kc := Where(here, BroadcastToDims(ConvertDType(k, caches[2*l].DType()), b, c.Context, h, dh), caches[2*l])
+		vc := Where(here, BroadcastToDims(ConvertDType(v, caches[2*l+1].DType()), b, c.Context, h, dh), caches[2*l+1])
+		out[2*l], out[2*l+1] = kc, vc
+		kk, vv := ConvertDType(kc, q.DType()), ConvertDType(vc, q.DType())
+		scores := MulScalar(Einsum("bqhd,bkhd->bhqk", q, kk), 1/math.Sqrt(float64(dh)))
+		scores = Where(mask, scores, AddScalar(ZerosLike(scores), -1e9))
+		att := Einsum("bhqk,bkhd->bqhd", Softmax(scores, -1), vv)
+		x = c.afterAttention(s, x, att)
+	}
+	return Reshape(c.head(scope, x), b, c.Vocab), out
 }
 
 // MaskedLoss is the mean cross-entropy over the unmasked targets.

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -78,5 +79,58 @@ func TestTinyTrains(t *testing.T) {
 	sum, count, err := tr.EvalSum(patternBatch(c, rng, pattern))
 	if err != nil || count != float64(c.Batch*(c.Context-2)) || sum <= 0 {
 		t.Errorf("eval: sum %v count %v err %v", sum, count, err)
+	}
+}
+
+// The KV-cached step gives the logits of the full pass, position by position.
+func TestCachedStepMatchesFullPass(t *testing.T) {
+	c := tinyConfig(t)
+	tr, err := NewTrainer(c, DefaultBackend, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	pattern := make([]int32, 11)
+	for i := range pattern {
+		pattern[i] = int32(rng.IntN(c.Vocab))
+	}
+	for range 3 { // train a little so the weights are not just their initial values
+		if _, err := tr.Step(patternBatch(c, rng, pattern)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := 2
+	full, err := tr.NewPredictor(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, err := tr.NewCachedPredictor(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	window := make([]int32, b*c.Context)
+	for i := range window {
+		window[i] = int32(rng.IntN(c.Vocab))
+	}
+	var worst float64
+	for p := 0; p < c.Context; p++ {
+		got, err := cached.Next([]int32{window[p], window[c.Context+p]}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := full.Next(window, []int32{int32(p), int32(p)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := range b {
+			for v := range want[r] {
+				worst = math.Max(worst, math.Abs(float64(got[r][v]-want[r][v])))
+			}
+		}
+	}
+	t.Logf("largest logit difference %.2e", worst)
+	if worst > 1e-3 {
+		t.Errorf("cached and full logits differ by %.2e", worst)
 	}
 }

@@ -115,3 +115,67 @@ func (s Sampler) Sample(logits []float32, allowed func(id int) bool) int {
 	}
 	return cands[len(cands)-1].id
 }
+
+// CachedPredictor decodes one position at a time with a KV cache: each step
+// costs one token's worth of work instead of a whole window.
+type CachedPredictor struct {
+	t      *Trainer
+	exec   *gm.Exec
+	B      int
+	caches []*tensors.Tensor
+}
+
+// NewCachedPredictor compiles the incremental step for batches of b rows.
+func (t *Trainer) NewCachedPredictor(b int) (*CachedPredictor, error) {
+	cfg := t.Cfg
+	exec, err := gm.NewExec(t.Backend, t.store, func(scope *gm.Scope, inputs []*Node) []*Node {
+		logits, caches := cfg.Step(scope.In("gpt"), inputs[0], inputs[1], inputs[2:])
+		return append([]*Node{logits}, caches...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &CachedPredictor{t: t, exec: exec, B: b}
+	p.Reset()
+	return p, nil
+}
+
+// Reset empties the caches (a new batch of documents).
+func (p *CachedPredictor) Reset() {
+	for _, c := range p.caches {
+		c.FinalizeAll()
+	}
+	cfg := p.t.Cfg
+	p.caches = make([]*tensors.Tensor, 2*cfg.Layers)
+	for i := range p.caches {
+		p.caches[i] = tensors.FromFlatDataAndDimensions(make([]float32, p.B*cfg.Context*cfg.DModel), p.B, cfg.Context, cfg.Heads, cfg.DModel/cfg.Heads)
+	}
+}
+
+// Next feeds tokens [B] at position pos (all rows at the same position) and
+// returns the logits [B][V] for position pos+1.
+func (p *CachedPredictor) Next(tokens []int32, pos int) ([][]float32, error) {
+	if pos >= p.t.Cfg.Context {
+		return nil, fmt.Errorf("position %d past the context %d", pos, p.t.Cfg.Context)
+	}
+	args := []any{tensors.FromFlatDataAndDimensions(tokens, p.B), tensors.FromScalar(int32(pos))}
+	for _, c := range p.caches {
+		args = append(args, c)
+	}
+	out, err := p.exec.Exec(args...)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range p.caches {
+		c.FinalizeAll()
+		p.caches[i] = out[1+i]
+	}
+	defer out[0].FinalizeAll()
+	flat := tensors.MustCopyFlatData[float32](out[0])
+	v := p.t.Cfg.Vocab
+	rows := make([][]float32, p.B)
+	for i := range rows {
+		rows[i] = flat[i*v : (i+1)*v]
+	}
+	return rows, nil
+}

@@ -160,67 +160,63 @@ type genOptions struct {
 	Sampler     model.Sampler
 }
 
-// generate samples N documents as one batch of windows [position 0, ids...].
+// generate samples N documents as one batch of windows [position 0, ids...],
+// decoding one position at a time with the model's KV cache.
 func generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o genOptions) (*generateReport, error) {
 	c := tr.Cfg.Context
-	pred, err := tr.NewPredictor(o.N)
+	pred, err := tr.NewCachedPredictor(o.N)
 	if err != nil {
 		return nil, err
 	}
 	l := tok.Layout
-	windows := make([]int32, o.N*c)
-	for i := range windows {
-		windows[i] = int32(l.PAD)
+	// All rows share the prompt, so they advance in lockstep: one position per step.
+	window := append([]int32{l.Position(0)}, o.Prompt...)
+	if len(window) >= c {
+		return nil, fmt.Errorf("the prompt (%d ids) does not fit the context %d", len(o.Prompt), c)
 	}
 	type row struct {
 		m    *tokenizer.Machine
-		n    int // ids in the window, position token included
 		done bool
 		s    sample
 	}
 	rows := make([]*row, o.N)
 	for i := range rows {
-		r := &row{m: tok.Grammar.NewMachine(o.Constrained), n: 1}
-		windows[i*c] = l.Position(0)
+		r := &row{m: tok.Grammar.NewMachine(o.Constrained)}
 		for _, id := range o.Prompt {
 			for _, b := range tok.Merges.Expansion(id) {
 				if err := r.m.Advance(b); err != nil {
 					return nil, fmt.Errorf("the prompt does not fit the grammar: %w", err)
 				}
 			}
-			if r.n < c {
-				windows[i*c+r.n] = id
-				r.n++
-			}
 		}
 		rows[i] = r
 	}
 	limit := c
-	if o.MaxTokens > 0 && o.MaxTokens+1 < limit {
-		limit = o.MaxTokens + 1
+	if o.MaxTokens > 0 && len(window)+o.MaxTokens < limit {
+		limit = len(window) + o.MaxTokens
 	}
 	start := time.Now()
-	var maskTime time.Duration
-	tokens := 0
-	at := make([]int32, o.N)
-	for {
-		active := false
-		for i, r := range rows {
-			if !r.done && r.n >= limit {
-				r.done, r.s.StopCause = true, "length"
-			}
-			active = active || !r.done
-			at[i] = int32(r.n - 1)
+	column := make([]int32, o.N)
+	var logits [][]float32
+	for p, id := range window { // prefill, one position at a time
+		for i := range column {
+			column[i] = id
 		}
-		if !active {
-			break
-		}
-		logits, err := pred.Next(windows, at)
-		if err != nil {
+		if logits, err = pred.Next(column, p); err != nil {
 			return nil, err
 		}
+	}
+	var maskTime time.Duration
+	tokens := 0
+	for n := len(window); ; n++ {
+		active := false
 		for i, r := range rows {
+			column[i] = int32(l.PAD)
 			if r.done {
+				continue
+			}
+			if n >= limit {
+				r.done, r.s.StopCause = true, "length"
 				continue
 			}
 			t0 := time.Now()
@@ -237,8 +233,7 @@ func generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o genOptions) (*gener
 				r.done, r.s.StopCause = true, "nothing allowed"
 				continue
 			}
-			windows[i*c+r.n] = int32(id)
-			r.n++
+			column[i] = int32(id)
 			r.s.Tokens++
 			tokens++
 			for _, b := range tok.Merges.Expansion(int32(id)) {
@@ -254,6 +249,18 @@ func generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o genOptions) (*gener
 			if !r.done && r.m.Done() {
 				r.done, r.s.Complete = true, true
 			}
+			active = active || !r.done
+		}
+		if !active || n+1 >= c {
+			for _, r := range rows {
+				if !r.done {
+					r.done, r.s.StopCause = true, "length"
+				}
+			}
+			break
+		}
+		if logits, err = pred.Next(column, n); err != nil {
+			return nil, err
 		}
 	}
 	rep := &generateReport{Constrained: o.Constrained, Tokens: tokens, Seconds: time.Since(start).Seconds()}
