@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -208,7 +209,29 @@ func generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o genOptions) (*gener
 	}
 	var maskTime time.Duration
 	tokens := 0
+	masks := make([]func(int) bool, o.N)
 	for n := len(window); ; n++ {
+		// The grammar masks of all rows at once (rows are independent); the
+		// sampling stays sequential so that the seed decides the output.
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		for i, r := range rows {
+			if r.done || n >= limit {
+				continue
+			}
+			if !o.Constrained {
+				masks[i] = func(id int) bool { return id < l.Content }
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				set := tok.AllowedIDs(r.m)
+				masks[i] = func(id int) bool { return id < l.Content && set.Has(tokenizer.Token(id)) }
+			}()
+		}
+		wg.Wait()
+		maskTime += time.Since(t0)
 		active := false
 		for i, r := range rows {
 			column[i] = int32(l.PAD)
@@ -219,15 +242,7 @@ func generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o genOptions) (*gener
 				r.done, r.s.StopCause = true, "length"
 				continue
 			}
-			t0 := time.Now()
-			var allowed func(int) bool
-			if o.Constrained {
-				set := tok.AllowedIDs(r.m)
-				allowed = func(id int) bool { return id < l.Content && set.Has(tokenizer.Token(id)) }
-			} else {
-				allowed = func(id int) bool { return id < l.Content }
-			}
-			maskTime += time.Since(t0)
+			allowed := masks[i]
 			id := o.Sampler.Sample(logits[i], allowed)
 			if id < 0 {
 				r.done, r.s.StopCause = true, "nothing allowed"
