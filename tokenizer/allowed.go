@@ -122,7 +122,7 @@ func (m *Machine) Allowed() bitset {
 func (m *Machine) objectMask(b bitset, f *frame) {
 	n := f.node
 	for i := range n.Props {
-		if !m.strict || f.used == nil || f.used[i/64]&(1<<(i%64)) == 0 {
+		if !m.strict || (f.used == nil || f.used[i/64]&(1<<(i%64)) == 0) && (n.alts == 0 || f.alts&n.allowedBy[i] != 0) {
 			b.set(KeyBase + Token(i))
 		}
 	}
@@ -132,6 +132,9 @@ func (m *Machine) objectMask(b bitset, f *frame) {
 			if f.used == nil || f.used[r/64]&(1<<(r%64)) == 0 {
 				endOK = false
 			}
+		}
+		if n.alts > 0 && !n.altSatisfied(f.alts, f.used) {
+			endOK = false
 		}
 	}
 	if endOK {
@@ -148,7 +151,7 @@ func (m *Machine) keyStartMask(b bitset, obj *frame) {
 		b.set(TokEnd)
 		return
 	}
-	if n.additional == nil && len(n.patterns) == 0 {
+	if n.additional == nil && len(n.patterns) == 0 || n.alts > 0 && obj.alts&n.openAlts == 0 {
 		return
 	}
 	for _, t := range m.g.masks.lead.Tokens() {
@@ -202,7 +205,7 @@ func (m *Machine) valueMask(n *Node) bitset {
 	if n.Free&tObject != 0 {
 		if n.objectImplicit() {
 			// The object's first token: a key, its end, or an other key's first byte.
-			f := frame{kind: fObject, node: n}
+			f := frame{kind: fObject, node: n, alts: n.allAlts()}
 			if m.strict && len(n.Props) > 0 {
 				f.used = make([]uint64, (len(n.Props)+63)/64)
 			}

@@ -62,6 +62,9 @@ func applyDict(nodes []*Node, dict *Dictionary) error {
 			}
 			n.propIndex[k] = len(n.Props)
 			n.Props = append(n.Props, Prop{Name: k, Node: vn})
+			if n.alts > 0 { // a learned key is one the open alternatives take
+				n.allowedBy = append(n.allowedBy, n.openAlts)
+			}
 		}
 	}
 	return nil

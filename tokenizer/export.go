@@ -40,29 +40,61 @@ func (g *Grammar) ExportSchema() []byte {
 		if len(types) > 0 {
 			s := map[string]any{"type": types}
 			if n.Free&tObject != 0 {
-				props := map[string]any{}
-				for _, p := range n.Props {
-					props[p.Name] = ref(p.Node)
-				}
-				s["properties"] = props
-				if len(n.patterns) > 0 {
-					pats := map[string]any{}
-					for _, p := range n.patterns {
-						pats[p.re.String()] = ref(p.node)
+				obj := func(alt int) map[string]any {
+					o := map[string]any{}
+					props := map[string]any{}
+					for i, p := range n.Props {
+						if alt < 0 || n.allowedBy[i]&(1<<alt) != 0 {
+							props[p.Name] = ref(p.Node)
+						}
 					}
-					s["patternProperties"] = pats
+					o["properties"] = props
+					open := alt < 0 || n.openAlts&(1<<alt) != 0
+					if len(n.patterns) > 0 && open {
+						pats := map[string]any{}
+						for _, p := range n.patterns {
+							pats[p.re.String()] = ref(p.node)
+						}
+						o["patternProperties"] = pats
+					}
+					if n.additional == nil || !open {
+						o["additionalProperties"] = false
+					} else {
+						o["additionalProperties"] = ref(n.additional)
+					}
+					var req []string
+					seen := map[int]bool{}
+					add := func(r int) {
+						if !seen[r] {
+							seen[r] = true
+							req = append(req, n.Props[r].Name)
+						}
+					}
+					for _, r := range n.required {
+						add(r)
+					}
+					if alt >= 0 {
+						for _, r := range n.altRequired[alt] {
+							add(r)
+						}
+					}
+					if len(req) > 0 {
+						o["required"] = req
+					}
+					return o
 				}
-				if n.additional == nil {
-					s["additionalProperties"] = false
+				if n.alts == 0 {
+					for k, v := range obj(-1) {
+						s[k] = v
+					}
 				} else {
-					s["additionalProperties"] = ref(n.additional)
-				}
-				var req []string
-				for _, r := range n.required {
-					req = append(req, n.Props[r].Name)
-				}
-				if len(req) > 0 {
-					s["required"] = req
+					// Non-objects pass an object-only anyOf: say "not an object, or one of these".
+					var alts []any
+					alts = append(alts, map[string]any{"not": map[string]any{"type": "object"}})
+					for a := 0; a < n.alts; a++ {
+						alts = append(alts, obj(a))
+					}
+					s["anyOf"] = alts
 				}
 			}
 			if n.Free&tArray != 0 && n.items != nil {

@@ -91,6 +91,14 @@ type Node struct {
 	patterns   []patternProp
 	additional *Node // value node of other keys; nil: no other keys allowed
 	required   []int // indexes into Props
+	// Object alternatives (oneOf/anyOf of objects), enforced in strict mode:
+	// alts is their number (0: none), allowedBy[i] the alternatives that
+	// allow property i, altRequired[a] the properties alternative a
+	// requires, openAlts the alternatives that take other keys.
+	alts        int
+	allowedBy   []uint64
+	altRequired [][]int
+	openAlts    uint64
 	// Array part.
 	items    *Node
 	minItems int
@@ -172,4 +180,33 @@ func (b bitset) Tokens() []Token {
 		}
 	}
 	return out
+}
+
+// allAlts is the set of every alternative of n.
+func (n *Node) allAlts() uint64 {
+	if n.alts == 0 {
+		return 0
+	}
+	return uint64(1)<<n.alts - 1
+}
+
+// altSatisfied reports whether some alternative in alts has all its
+// required keys among used.
+func (n *Node) altSatisfied(alts uint64, used []uint64) bool {
+	for a := 0; a < n.alts; a++ {
+		if alts&(1<<a) == 0 {
+			continue
+		}
+		ok := true
+		for _, r := range n.altRequired[a] {
+			if used == nil || used[r/64]&(1<<(r%64)) == 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }

@@ -23,6 +23,7 @@ type frame struct {
 	node     *Node
 	count    int      // keys or elements so far
 	used     []uint64 // object: known keys seen
+	alts     uint64   // object, strict: the alternatives still possible
 	unknown  map[string]bool
 	key      []byte // fKey: the key so far
 	u8need   uint8  // fString, fKey: UTF-8 continuation bytes still due
@@ -264,6 +265,7 @@ func (m *Machine) startObject(f *frame) {
 	if m.strict && len(f.node.Props) > 0 {
 		f.used = make([]uint64, (len(f.node.Props)+63)/64)
 	}
+	f.alts = f.node.allAlts()
 }
 
 func (m *Machine) stepObject(f *frame, t Token) error {
@@ -276,6 +278,9 @@ func (m *Machine) stepObject(f *frame, t Token) error {
 					return m.fail(t, fmt.Sprintf("required key %q missing", n.Props[r].Name))
 				}
 			}
+			if n.alts > 0 && !n.altSatisfied(f.alts, f.used) {
+				return m.fail(t, "the keys so far complete none of the object's alternatives")
+			}
 		}
 		m.out = append(m.out, '}')
 		m.pop()
@@ -285,6 +290,12 @@ func (m *Machine) stepObject(f *frame, t Token) error {
 		if m.strict {
 			if f.used[i/64]&(1<<(i%64)) != 0 {
 				return m.fail(t, "key repeated")
+			}
+			if n.alts > 0 {
+				if f.alts&n.allowedBy[i] == 0 {
+					return m.fail(t, "no alternative of this object allows the key with the keys so far")
+				}
+				f.alts &= n.allowedBy[i]
 			}
 			f.used[i/64] |= 1 << (i % 64)
 		}
@@ -297,7 +308,7 @@ func (m *Machine) stepObject(f *frame, t Token) error {
 		m.push(frame{kind: fValue, node: n.Props[i].Node, fallback: f.fallback})
 		return nil
 	case t <= TokEnd:
-		if m.strict && len(n.patterns) == 0 && n.additional == nil {
+		if m.strict && (len(n.patterns) == 0 && n.additional == nil || n.alts > 0 && f.alts&n.openAlts == 0) {
 			return m.fail(t, "no other keys allowed here")
 		}
 		m.push(frame{kind: fKey, node: n, fallback: f.fallback})
@@ -336,6 +347,9 @@ func (m *Machine) stepKey(f *frame, t Token) error {
 			parent.unknown = map[string]bool{}
 		}
 		parent.unknown[key] = true
+		if n.alts > 0 {
+			parent.alts &= n.openAlts
+		}
 	}
 	if !ok {
 		vnode, fallback = m.g.any, true // an off-schema key: its value is a fallback
@@ -353,7 +367,7 @@ func (m *Machine) stepKey(f *frame, t Token) error {
 // keyAcceptable: in strict mode, may this unknown key close here?
 func (m *Machine) keyAcceptable(obj *frame, key string) bool {
 	n := obj.node
-	if _, known := n.propIndex[key]; known || obj.unknown[key] {
+	if _, known := n.propIndex[key]; known || obj.unknown[key] || n.alts > 0 && obj.alts&n.openAlts == 0 {
 		return false
 	}
 	if n.additional != nil {

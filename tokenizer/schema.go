@@ -483,6 +483,7 @@ func (c *compiler) node(set []*raw, path string) (*Node, error) {
 	var itemSets []*raw
 	itemsAny := false
 	var requiredSets [][]string
+	var objAlts []*raw // the object leaves, kept apart for strict alternatives
 	objLeaves, arrLeaves := 0, 0
 	minItems := -1
 	for _, l := range leaves {
@@ -521,6 +522,7 @@ func (c *compiler) node(set []*raw, path string) (*Node, error) {
 				n.patterns = append(n.patterns, patternProp{re, pn})
 			}
 			requiredSets = append(requiredSets, l.required)
+			objAlts = append(objAlts, l)
 		}
 		if t&tArray != 0 && !l.hasEnum {
 			arrLeaves++
@@ -578,6 +580,7 @@ func (c *compiler) node(set []*raw, path string) (*Node, error) {
 			}
 		}
 	}
+	n.setAlternatives(objAlts)
 	switch {
 	case itemsAny:
 		n.items = c.any
@@ -656,4 +659,39 @@ func appendCanonicalNumber(b []byte, s string) []byte {
 		return append(b, s...)
 	}
 	return canon.AppendNumber(b, f)
+}
+
+// maxAlts bounds the object alternatives a node tracks (a bit set of 64).
+const maxAlts = 64
+
+// setAlternatives records, when a node merges several object schemas
+// (oneOf/anyOf of objects), which keys each alternative allows and
+// requires, so that strict decoding can hold a document to one of them:
+// a GitHub job needs `runs-on` or `uses`, not merely one of the union's keys.
+func (n *Node) setAlternatives(leaves []*raw) {
+	if len(leaves) < 2 || len(leaves) > maxAlts {
+		return
+	}
+	n.alts = len(leaves)
+	n.allowedBy = make([]uint64, len(n.Props))
+	n.altRequired = make([][]int, len(leaves))
+	for a, l := range leaves {
+		bit := uint64(1) << a
+		if !l.addlSet || !l.addl.never || len(l.patterns) > 0 {
+			n.openAlts |= bit // takes keys beyond its properties
+		}
+		for k := range l.props {
+			n.allowedBy[n.propIndex[k]] |= bit
+		}
+		for _, k := range l.required {
+			if i, ok := n.propIndex[k]; ok {
+				n.altRequired[a] = append(n.altRequired[a], i)
+			}
+		}
+	}
+	// A known key that an open alternative would take as an other key is
+	// allowed by that alternative too.
+	for i := range n.allowedBy {
+		n.allowedBy[i] |= n.openAlts
+	}
 }
