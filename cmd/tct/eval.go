@@ -23,10 +23,11 @@ import (
 // sampleStats are the validity figures of one set of samples.
 type sampleStats struct {
 	Samples          int                `json:"samples"`
-	Complete         float64            `json:"complete"`          // share that decode completely
-	ValidOurs        float64            `json:"valid_ours"`        // share valid under configs/workflow.schema.json
-	ValidSchemaStore float64            `json:"valid_schemastore"` // share valid under SchemaStore's schema (if given)
-	TV               map[string]float64 `json:"tv_distance"`       // total-variation distance to the corpus, by field
+	Complete         float64            `json:"complete"`               // share that decode completely
+	ValidOurs        float64            `json:"valid_ours"`             // share valid under configs/workflow.schema.json
+	ValidSchemaStore float64            `json:"valid_schemastore"`      // share valid under SchemaStore's schema (if given)
+	ValidOfComplete  float64            `json:"valid_ours_of_complete"` // share of the complete samples valid under our schema
+	TV               map[string]float64 `json:"tv_distance"`            // total-variation distance to the corpus, by field
 	MsPerToken       float64            `json:"ms_per_token"`
 	MaskShare        float64            `json:"mask_share"`
 }
@@ -120,6 +121,9 @@ summary with a few samples.`,
 							rep.Examples = append(rep.Examples, y.String())
 						}
 					}
+				}
+				if st.Complete > 0 {
+					st.ValidOfComplete = st.ValidOurs / st.Complete
 				}
 				st.Complete /= float64(n)
 				st.ValidOurs /= float64(n)
@@ -294,14 +298,14 @@ func tvDistance(p, q map[string]float64) float64 {
 func evalMarkdown(r *evalReport, run string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Evaluation of %s\n\nValidation loss %.4f nats/token, **%.4f bits per byte** of canonical JSON.\n\n", run, r.ValLoss, r.ValBPB)
-	fmt.Fprintf(&b, "| sampling | samples | complete | valid (our schema) | valid (SchemaStore) | TV uses | TV runs-on | TV on | ms/token | mask share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| sampling | samples | complete | valid (our schema) | complete ones valid (ours) | valid (SchemaStore) | TV uses | TV runs-on | TV on | ms/token | mask share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, x := range []struct {
 		name string
 		s    sampleStats
 	}{{"constrained", r.Constrained}, {"unconstrained", r.Unconstrained}} {
 		s := x.s
-		fmt.Fprintf(&b, "| %s | %d | %.0f%% | %.0f%% | %.0f%% | %.2f | %.2f | %.2f | %.1f | %.0f%% |\n", x.name, s.Samples, 100*s.Complete,
-			100*s.ValidOurs, 100*s.ValidSchemaStore, s.TV["uses"], s.TV["runs-on"], s.TV["on"], s.MsPerToken, 100*s.MaskShare)
+		fmt.Fprintf(&b, "| %s | %d | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.2f | %.2f | %.2f | %.1f | %.0f%% |\n", x.name, s.Samples, 100*s.Complete,
+			100*s.ValidOurs, 100*s.ValidOfComplete, 100*s.ValidSchemaStore, s.TV["uses"], s.TV["runs-on"], s.TV["on"], s.MsPerToken, 100*s.MaskShare)
 	}
 	for i, e := range r.Examples {
 		fmt.Fprintf(&b, "\n## Sample %d\n\n```yaml\n%s```\n", i+1, e)
