@@ -44,14 +44,7 @@ func (p *Predictor) Next(windows []int32, at []int32) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer out[0].FinalizeAll()
-	flat := tensors.MustCopyFlatData[float32](out[0])
-	v := p.t.Cfg.Vocab
-	rows := make([][]float32, p.B)
-	for i := range rows {
-		rows[i] = flat[i*v : (i+1)*v]
-	}
-	return rows, nil
+	return logitRows(out[0], p.B, p.t.Cfg.Vocab), nil
 }
 
 // Sampler draws a token from logits: temperature, top-k, top-p (nucleus),
@@ -170,12 +163,16 @@ func (p *CachedPredictor) Next(tokens []int32, pos int) ([][]float32, error) {
 		c.FinalizeAll()
 		p.caches[i] = out[1+i]
 	}
-	defer out[0].FinalizeAll()
-	flat := tensors.MustCopyFlatData[float32](out[0])
-	v := p.t.Cfg.Vocab
-	rows := make([][]float32, p.B)
+	return logitRows(out[0], p.B, p.t.Cfg.Vocab), nil
+}
+
+// logitRows copies logits [B, V] to the host, one slice per row, and frees the tensor.
+func logitRows(t *tensors.Tensor, b, v int) [][]float32 {
+	defer t.FinalizeAll()
+	flat := tensors.MustCopyFlatData[float32](t)
+	rows := make([][]float32, b)
 	for i := range rows {
 		rows[i] = flat[i*v : (i+1)*v]
 	}
-	return rows, nil
+	return rows
 }
