@@ -3,13 +3,14 @@ package model
 import (
 	"math"
 
+	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph code reads best with dot-import
-	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/layers/attention/pos"
 	gm "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/nn"
 )
 
 func (c Config) dtype() dtypes.DType {
@@ -35,7 +36,7 @@ func (c Config) Logits(scope *gm.Scope, tokens *Node) *Node {
 	g := tokens.Graph()
 	t := tokens.Shape().Dimensions[1]
 	positions := Iota(g, shapes.Make(dtypes.Int32, t), 0) // [T]: the same positions for every window
-	x := embed(scope, tokens, c) // [B, T, d]
+	x := embed(scope, tokens, c)                          // [B, T, d]
 	for l := range c.Layers {
 		s := scope.In("layer%d", l)
 		q, k, v := c.qkv(s, x, positions)
@@ -49,7 +50,28 @@ func (c Config) Logits(scope *gm.Scope, tokens *Node) *Node {
 // index axis is added explicitly: layers.Embedding would read a last axis of
 // size 1, T = 1 included, as the index axis.)
 func embed(scope *gm.Scope, tokens *Node, c Config) *Node {
-	return layers.Embedding(scope.In("wte"), InsertAxes(tokens, -1), c.dtype(), c.Vocab, c.DModel)
+	table := scope.In("wte").VariableWithShape("embeddings", shapes.Make(dtypes.Float32, c.Vocab, c.DModel))
+	x := Gather(table.NodeValue(tokens.Graph()), InsertAxes(tokens, -1))
+	return ConvertDType(x, c.dtype())
+}
+
+// linear is a dense layer without bias whose weights are kept in float32
+// (the master copy AdamW updates) and cast to the input's dtype for the
+// matmul: bf16 compute with float32 weights. The variable has the name and
+// shape layers.Dense would give it, [in, prod(out)].
+func linear(s *gm.Scope, x *Node, out ...int) *Node {
+	in := x.Shape().Dimensions[x.Rank()-1]
+	n := 1
+	for _, d := range out {
+		n *= d
+	}
+	w := s.In("dense").VariableWithShape("weights", shapes.Make(dtypes.Float32, in, n)).NodeValue(x.Graph())
+	y := nn.Dense(x, ConvertDType(w, x.DType()), nil, compute.DenseLayoutInputOutputs)
+	if len(out) > 1 {
+		dims := append(append([]int{}, x.Shape().Dimensions[:x.Rank()-1]...), out...)
+		y = Reshape(y, dims...)
+	}
+	return y
 }
 
 // qkv projects the normalised residual stream into queries, keys and values
@@ -57,9 +79,9 @@ func embed(scope *gm.Scope, tokens *Node, c Config) *Node {
 func (c Config) qkv(s *gm.Scope, x, positions *Node) (q, k, v *Node) {
 	h, dh := c.Heads, c.DModel/c.Heads
 	a := rmsNorm(x)
-	q = layers.Dense(s.In("q"), a, false, h, dh)
-	k = layers.Dense(s.In("k"), a, false, h, dh)
-	v = layers.Dense(s.In("v"), a, false, h, dh)
+	q = linear(s.In("q"), a, h, dh)
+	k = linear(s.In("k"), a, h, dh)
+	v = linear(s.In("v"), a, h, dh)
 	q, k = pos.NewRoPE(10000).EncodeQK(q, k, positions, 1)
 	return rmsNorm(q), rmsNorm(k), v
 }
@@ -67,14 +89,14 @@ func (c Config) qkv(s *gm.Scope, x, positions *Node) (q, k, v *Node) {
 // afterAttention adds the attention output and the MLP to the residual stream.
 func (c Config) afterAttention(s *gm.Scope, x, att *Node) *Node {
 	b, t := x.Shape().Dimensions[0], x.Shape().Dimensions[1]
-	x = Add(x, layers.Dense(s.In("o"), Reshape(att, b, t, c.DModel), false, c.DModel))
-	m := layers.Dense(s.In("fc"), rmsNorm(x), false, c.MLPMult*c.DModel)
+	x = Add(x, linear(s.In("o"), Reshape(att, b, t, c.DModel), c.DModel))
+	m := linear(s.In("fc"), rmsNorm(x), c.MLPMult*c.DModel)
 	m = Square(Max(m, ZerosLike(m))) // ReLU²
-	return Add(x, layers.Dense(s.In("proj"), m, false, c.DModel))
+	return Add(x, linear(s.In("proj"), m, c.DModel))
 }
 
 func (c Config) head(scope *gm.Scope, x *Node) *Node {
-	return ConvertDType(layers.Dense(scope.In("head"), rmsNorm(x), false, c.Vocab), dtypes.Float32)
+	return ConvertDType(linear(scope.In("head"), rmsNorm(x), c.Vocab), dtypes.Float32)
 }
 
 // Step is one incremental decoding step with a KV cache: the tokens [B] at

@@ -2,6 +2,8 @@ package model
 
 import (
 	"math"
+
+	"github.com/gomlx/compute/dtypes"
 	"math/rand/v2"
 	"testing"
 
@@ -132,5 +134,41 @@ func TestCachedStepMatchesFullPass(t *testing.T) {
 	t.Logf("largest logit difference %.2e", worst)
 	if worst > 1e-3 {
 		t.Errorf("cached and full logits differ by %.2e", worst)
+	}
+}
+
+// bf16 compute keeps float32 master weights (and AdamW state), and trains.
+func TestBFloat16MasterWeights(t *testing.T) {
+	c := tinyConfig(t)
+	c.DType = "bfloat16"
+	tr, err := NewTrainer(c, DefaultBackend, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	pattern := make([]int32, 11)
+	for i := range pattern {
+		pattern[i] = int32(rng.IntN(c.Vocab))
+	}
+	var first, last float64
+	for i := range c.Steps {
+		st, err := tr.Step(patternBatch(c, rng, pattern))
+		if err != nil {
+			t.Skipf("bf16 on this backend: %v", err)
+		}
+		if i == 0 {
+			first = st.Loss
+		}
+		last = st.Loss
+	}
+	for v := range tr.store.RootScope().In("gpt").IterVariables() {
+		if v.DType() != dtypes.Float32 {
+			t.Errorf("%s is %s, want float32 master weights", v.Path(), v.DType())
+		}
+	}
+	t.Logf("bf16: loss %.3f → %.3f", first, last)
+	if !(last < first*0.8) {
+		t.Errorf("bf16 training did not learn: %.3f → %.3f", first, last)
 	}
 }
