@@ -8,6 +8,7 @@ import "sort"
 type idTrie struct {
 	children []trieEdge // sorted by token
 	ids      []int32    // merged ids whose expansion ends here
+	special  bool       // the subtree holds a non-ASCII byte or a structural token
 }
 
 type trieEdge struct {
@@ -40,17 +41,37 @@ func buildTrie(m *Merges) *idTrie {
 		sort.Slice(n.children, func(i, j int) bool { return n.children[i].tok < n.children[j].tok })
 		for _, e := range n.children {
 			sortAll(e.c)
+			n.special = n.special || e.tok >= 0x80 || e.c.special
 		}
 	}
 	sortAll(root)
 	return root
 }
 
+// asciiIDs is the set of merged ids whose expansion is ASCII bytes only:
+// inside a string at a character boundary they are all allowed, without a walk.
+func asciiIDs(m *Merges) bitset {
+	b := newBitset(m.Size())
+	for id := m.Base; id < m.Size(); id++ {
+		ok := true
+		for _, t := range m.exp[id] {
+			if t >= 0x80 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			b.set(Token(id))
+		}
+	}
+	return b
+}
+
 // AllowedIDs returns the content ids that may come next from the machine's
 // state: a base id when the grammar allows it, a merged id when its whole
 // expansion is accepted. The machine is not changed.
 func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
-	t.trieOnce.Do(func() { t.trie = buildTrie(t.Merges) })
+	t.trieOnce.Do(func() { t.trie, t.ascii = buildTrie(t.Merges), asciiIDs(t.Merges) })
 	res := newBitset(t.Merges.Size())
 	allowed := m.Allowed()
 	for _, b := range allowed.Tokens() {
@@ -68,6 +89,13 @@ func (t *Tokenizer) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
 			if m2 := m.cloneLight(); m2.popString() {
 				after = &afterEnd{m: m2, allowed: m2.Allowed()}
 			}
+		}
+		if n == t.trie && f.u8need == 0 {
+			// From the root, every all-ASCII expansion is allowed in a string;
+			// only subtrees with other tokens need a walk.
+			res.or(t.ascii)
+			t.walkBytesSpecial(n, m, *f, after, res)
+			return
 		}
 		t.walkBytes(n, m, *f, nil, after, res)
 		return
@@ -138,6 +166,51 @@ func (t *Tokenizer) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, a
 		if len(c.children) > 0 && !m2.Done() {
 			t.walk(c, m2, m2.Allowed(), res)
 		}
+	}
+}
+
+// walkBytesSpecial is walkBytes from the trie root after the all-ASCII ids
+// were added: it follows only the edges into subtrees that hold something
+// else (a non-ASCII byte, END, structure).
+func (t *Tokenizer) walkBytesSpecial(n *idTrie, m *Machine, u8 frame, after *afterEnd, res bitset) {
+	var pending [1]byte
+	for _, e := range n.children {
+		if e.tok >= 0x80 || e.tok > TokEnd {
+			// Non-ASCII or structural first tokens: the general walk, one edge.
+			sub := &idTrie{children: []trieEdge{e}}
+			t.walkBytes(sub, m, u8, nil, after, res)
+			continue
+		}
+		if !e.c.special {
+			continue // all-ASCII subtree: already in res
+		}
+		if e.tok == TokEnd {
+			sub := &idTrie{children: []trieEdge{e}}
+			t.walkBytes(sub, m, u8, nil, after, res)
+			continue
+		}
+		next := u8
+		utf8Step(&next, byte(e.tok)) // ASCII: always valid
+		pending[0] = byte(e.tok)
+		t.walkBytesSpecialDeep(e.c, m, next, pending[:], after, res)
+	}
+}
+
+// walkBytesSpecialDeep continues below an all-ASCII prefix: ASCII children
+// without anything special below are skipped (their ids are all-ASCII).
+func (t *Tokenizer) walkBytesSpecialDeep(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res bitset) {
+	for _, e := range n.children {
+		if e.tok < 0x80 && !e.c.special {
+			continue
+		}
+		if e.tok < 0x80 {
+			next := u8
+			utf8Step(&next, byte(e.tok))
+			t.walkBytesSpecialDeep(e.c, m, next, append(pending, byte(e.tok)), after, res)
+			continue
+		}
+		sub := &idTrie{children: []trieEdge{e}}
+		t.walkBytes(sub, m, u8, pending, after, res)
 	}
 }
 

@@ -42,6 +42,7 @@ type Tokenizer struct {
 
 	trieOnce  sync.Once
 	trie      *idTrie
+	ascii     bitset // merged ids spelled in ASCII bytes only
 	matchOnce sync.Once
 	match     *matchTrie
 }
