@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=1.5.6-r.1 # keep in step with duckdbVersion in bench/interop_test.go
-dir=${TCT_INTEROP_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tct-interop/$version}
+dir=${TCT_INTEROP_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/tct-interop/$version}
 if [ ! -f "$dir/node_modules/@duckdb/node-api/package.json" ]; then
   mkdir -p "$dir"
   npm install --prefix "$dir" --no-audit --no-fund --no-save "@duckdb/node-api@$version"
