@@ -121,8 +121,12 @@ RUN_DIR/loss.png plots training and validation loss against tokens seen.`,
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), rep)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "done: %d steps, loss %.4f → %.4f, val loss %.4f, val %.4f bits/byte, %.0f tokens/s; %s\n",
-				rep.Steps, rep.LossFirst, rep.LossLast, rep.ValLoss, rep.ValBPB, rep.TokensPerS, out)
+			val := ""
+			if rep.ValLoss > 0 {
+				val = fmt.Sprintf(", val loss %.4f, val %.4f bits/byte", rep.ValLoss, rep.ValBPB)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "done: %d steps, loss %.4f → %.4f%s, %.0f tokens/s; %s\n",
+				rep.Steps, rep.LossFirst, rep.LossLast, val, rep.TokensPerS, out)
 			return nil
 		},
 	}
@@ -169,6 +173,10 @@ func runTraining(ctx context.Context, w io.Writer, st *runState, out, backend st
 	bytesPerToken, err := docBytesPerToken(st.Shards, man)
 	if err != nil {
 		return nil, err
+	}
+	if v := man.Splits["val"]; c.EvalEvery > 0 && (v == nil || v.Windows == 0) {
+		fmt.Fprintf(w, "no validation split in %s: no evaluation\n", st.Shards)
+		c.EvalEvery = 0
 	}
 	tr, err := model.NewTrainer(*c, backend, filepath.Join(out, "checkpoints"))
 	if err != nil {
