@@ -35,7 +35,11 @@ func newRoot() *cobra.Command {
 		Short: "Turn a GitHub dump into a trained model of GitHub Actions workflows",
 		Long: `tct reads a dump of GitHub repositories (directories, tar/tar.gz/tar.zst,
 JSONL(.gz/.zst), Parquet), keeps the .github/workflows files, converts them
-to canonical JSON, and (in later stages) tokenizes, shards and trains on them.
+to canonical JSON, tokenizes them with a schema-aware tokenizer, writes
+training windows as Parquet shards, trains a small GPT on them (GoMLX) and
+samples workflows that the grammar keeps schema-valid.
+
+  tct convert | train-tokenizer | tokenize | pipeline | shards | train | generate | eval
 
 Every input record ends as written, rejected (with a reason, in a rejects
 file) or duplicate, and the summary's counts add up.`,
