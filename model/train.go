@@ -1,7 +1,6 @@
 package model
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -242,6 +241,3 @@ func (c *clipByGlobalNorm) UpdateGraphWithGradients(scope *gm.Scope, grads []*No
 }
 
 func (c *clipByGlobalNorm) Clear(scope *gm.Scope) error { return c.inner.Clear(scope) }
-
-// ensure the context import stays meaningful for callers that stop on ctx.
-var _ = context.Background

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -201,5 +200,3 @@ func copyLatestCheckpoint(src, dst string) error {
 	}
 	return nil
 }
-
-var _ = json.Marshal
