@@ -48,4 +48,3 @@ func TestTokenizeAndDecodeCLI(t *testing.T) {
 		t.Fatalf("decode to YAML: %q, %v", stdout, err)
 	}
 }
-
