@@ -1,9 +1,13 @@
 package model
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
+	"github.com/gomlx/gomlx/core/tensors"
+	gm "github.com/gomlx/gomlx/ml/model"
 	"math/rand/v2"
 	"testing"
 
@@ -42,18 +46,25 @@ func patternBatch(c Config, rng *rand.Rand, pattern []int32) *Batch {
 	return b
 }
 
-func TestTinyTrains(t *testing.T) {
-	c := tinyConfig(t)
+// patternTrainer is a fresh trainer and a learnable random pattern.
+func patternTrainer(t *testing.T, c Config, seed uint64) (*Trainer, *rand.Rand, []int32) {
+	t.Helper()
 	tr, err := NewTrainer(c, DefaultBackend, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Close()
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	pattern := make([]int32, 11)
 	for i := range pattern {
 		pattern[i] = int32(rng.IntN(c.Vocab))
 	}
+	return tr, rng, pattern
+}
+
+func TestTinyTrains(t *testing.T) {
+	c := tinyConfig(t)
+	tr, rng, pattern := patternTrainer(t, c, 1)
+	defer tr.Close()
 	var first, last StepStats
 	for i := range c.Steps {
 		st, err := tr.Step(patternBatch(c, rng, pattern))
@@ -87,16 +98,8 @@ func TestTinyTrains(t *testing.T) {
 // The KV-cached step gives the logits of the full pass, position by position.
 func TestCachedStepMatchesFullPass(t *testing.T) {
 	c := tinyConfig(t)
-	tr, err := NewTrainer(c, DefaultBackend, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, rng, pattern := patternTrainer(t, c, 3)
 	defer tr.Close()
-	rng := rand.New(rand.NewPCG(3, 4))
-	pattern := make([]int32, 11)
-	for i := range pattern {
-		pattern[i] = int32(rng.IntN(c.Vocab))
-	}
 	for range 3 { // train a little so the weights are not just their initial values
 		if _, err := tr.Step(patternBatch(c, rng, pattern)); err != nil {
 			t.Fatal(err)
@@ -141,16 +144,8 @@ func TestCachedStepMatchesFullPass(t *testing.T) {
 func TestBFloat16MasterWeights(t *testing.T) {
 	c := tinyConfig(t)
 	c.DType = "bfloat16"
-	tr, err := NewTrainer(c, DefaultBackend, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, rng, pattern := patternTrainer(t, c, 1)
 	defer tr.Close()
-	rng := rand.New(rand.NewPCG(1, 2))
-	pattern := make([]int32, 11)
-	for i := range pattern {
-		pattern[i] = int32(rng.IntN(c.Vocab))
-	}
 	var first, last float64
 	for i := range c.Steps {
 		st, err := tr.Step(patternBatch(c, rng, pattern))
@@ -171,4 +166,39 @@ func TestBFloat16MasterWeights(t *testing.T) {
 	if !(last < first*0.8) {
 		t.Errorf("bf16 training did not learn: %.3f → %.3f", first, last)
 	}
+}
+
+// Predictor gives next-token logits for a batch of windows by a full
+// forward pass: the reference for the KV-cached step.
+type Predictor struct {
+	t    *Trainer
+	exec *gm.Exec
+	B    int
+}
+
+// NewPredictor compiles the forward pass for batches of b windows.
+func (t *Trainer) NewPredictor(b int) (*Predictor, error) {
+	cfg := t.Cfg
+	exec, err := gm.NewExec(t.Backend, t.store, func(scope *gm.Scope, inputs []*Node) []*Node {
+		logits := cfg.Logits(scope.In("gpt"), inputs[0])     // [B, C, V]
+		at := OneHot(inputs[1], cfg.Context, dtypes.Float32) // [B, C]: the position to read
+		return []*Node{Einsum("bc,bcv->bv", at, logits)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Predictor{t: t, exec: exec, B: b}, nil
+}
+
+// Next returns the logits [B][V] at position at[i] of each window.
+func (p *Predictor) Next(windows []int32, at []int32) ([][]float32, error) {
+	c := p.t.Cfg.Context
+	if len(windows) != p.B*c || len(at) != p.B {
+		return nil, fmt.Errorf("predictor: want %d windows of %d", p.B, c)
+	}
+	out, err := p.exec.Exec(tensors.FromFlatDataAndDimensions(windows, p.B, c), tensors.FromFlatDataAndDimensions(at, p.B))
+	if err != nil {
+		return nil, err
+	}
+	return logitRows(out[0], p.B, p.t.Cfg.Vocab), nil
 }

@@ -6,46 +6,10 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive
 	"github.com/gomlx/gomlx/core/tensors"
 	gm "github.com/gomlx/gomlx/ml/model"
 )
-
-// Predictor gives next-token logits for a batch of windows: the model
-// without the optimizer, compiled once for one shape [B, Context].
-type Predictor struct {
-	t    *Trainer
-	exec *gm.Exec
-	B    int
-}
-
-// NewPredictor compiles the forward pass for batches of b windows.
-func (t *Trainer) NewPredictor(b int) (*Predictor, error) {
-	cfg := t.Cfg
-	exec, err := gm.NewExec(t.Backend, t.store, func(scope *gm.Scope, inputs []*Node) []*Node {
-		logits := cfg.Logits(scope.In("gpt"), inputs[0])     // [B, C, V]
-		at := OneHot(inputs[1], cfg.Context, dtypes.Float32) // [B, C]: the position to read
-		return []*Node{Einsum("bc,bcv->bv", at, logits)}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &Predictor{t: t, exec: exec, B: b}, nil
-}
-
-// Next returns the logits [B][V] at position at[i] of each window.
-func (p *Predictor) Next(windows []int32, at []int32) ([][]float32, error) {
-	c := p.t.Cfg.Context
-	if len(windows) != p.B*c || len(at) != p.B {
-		return nil, fmt.Errorf("predictor: want %d windows of %d", p.B, c)
-	}
-	out, err := p.exec.Exec(tensors.FromFlatDataAndDimensions(windows, p.B, c), tensors.FromFlatDataAndDimensions(at, p.B))
-	if err != nil {
-		return nil, err
-	}
-	return logitRows(out[0], p.B, p.t.Cfg.Vocab), nil
-}
 
 // Sampler draws a token from logits: temperature, top-k, top-p (nucleus),
 // only among allowed ids. Temperature 0 is greedy.
