@@ -18,8 +18,16 @@ type TrainConfig struct {
 	Positions int     // position tokens of the layout
 	Holdout   float64 // share of repositories kept out of training
 	Seed      uint64
-	MinFreq   int64
-	Dict      tokenizer.DictOptions // zero KeySlots/EnumSlots: no dictionary
+	MinFreq   int64                  // in occurrences (see SegmentWeightScale)
+	Dict      tokenizer.DictOptions  // zero KeySlots/EnumSlots: no dictionary
+	Classes   tokenizer.ClassOptions // Max ≤ 1: one shared merge table
+}
+
+// DefaultClassOptions: the nodes with at least 1% of the free text each get
+// a merge table, up to 8 tables. Measured on held-out repositories of the
+// shared corpus at 8,192 ids: −8.6% tokens against one shared table.
+func DefaultClassOptions() tokenizer.ClassOptions {
+	return tokenizer.ClassOptions{Max: 8, MinShare: 0.01}
 }
 
 // DefaultDictOptions fill the 1,025-token base alphabet.
@@ -36,40 +44,48 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 		return nil, nil, err
 	}
 	skip := func(r *Record) bool { return InHoldout(r, cfg.Holdout, cfg.Seed) }
+	// Pass 1: which values and keys earn a slot of their own, and which
+	// nodes carry enough free text for a merge table of their own.
+	learn := &LearnDictionary{Grammar: g, Skip: skip}
+	if _, err := RunWith(ctx, cfg.Convert, learn, nil); err != nil {
+		return nil, nil, err
+	}
+	learned := learn.Result()
 	var dict *tokenizer.Dictionary
 	if cfg.Dict.EnumSlots > 0 || cfg.Dict.KeySlots > 0 {
-		// Pass 1: which values and keys earn a slot of their own.
-		learn := &LearnDictionary{Grammar: g, Skip: skip}
-		if _, err := RunWith(ctx, cfg.Convert, learn, nil); err != nil {
-			return nil, nil, err
-		}
-		dict = learn.Result().Dictionary(cfg.Dict)
+		dict = learned.Dictionary(cfg.Dict)
 		if g, err = tokenizer.CompileSchemaDict(cfg.Schema, dict); err != nil {
 			return nil, nil, err
 		}
 	}
+	classes := learned.Classes(dict, cfg.Classes)
+	if err := g.SetClasses(classes); err != nil {
+		return nil, nil, err
+	}
 	if cfg.Vocab < g.Size {
 		return nil, nil, fmt.Errorf("--vocab %d is smaller than the base alphabet (%d)", cfg.Vocab, g.Size)
 	}
-	// Pass 2: count segments of base tokens and learn merges over them.
+	// Pass 2: count segments of base tokens per class and learn merges over them.
 	counter := &CountSegments{Grammar: g, Skip: skip}
 	summary, err := RunWith(ctx, cfg.Convert, counter, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	segs, docs := counter.Result()
-	pairs, err := tokenizer.Train(g.Size, segs, tokenizer.TrainOptions{Merges: cfg.Vocab - g.Size, MinFreq: cfg.MinFreq})
+	minFreq := max(cfg.MinFreq, 2)
+	tables, right, err := tokenizer.TrainClasses(g.Size, len(classes)+1, segs, tokenizer.TrainOptions{Merges: cfg.Vocab - g.Size, MinFreq: minFreq * SegmentWeightScale})
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := tokenizer.New(g, pairs, cfg.Positions)
+	t, err := tokenizer.NewClassed(g, classes, tables, right, cfg.Positions)
 	if err != nil {
 		return nil, nil, err
 	}
+	nsegs := len(segs)
 	t.Dict = dict
-	t.Meta = tokenizer.Meta{Inputs: cfg.Convert.Inputs, Documents: int(docs), Segments: len(segs),
+	t.Meta = tokenizer.Meta{Inputs: cfg.Convert.Inputs, Documents: int(docs), Segments: nsegs,
 		HoldoutFraction: cfg.Holdout, HoldoutSeed: cfg.Seed,
-		MinFreq: max(cfg.MinFreq, 2), LongString: tokenizer.LongString}
+		MinFreq: minFreq, LongString: tokenizer.LongString, SegmentWeight: "sqrt per repository"}
 	return t, summary, nil
 }
 

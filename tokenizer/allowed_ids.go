@@ -71,17 +71,33 @@ func asciiIDs(m *Merges) bitset {
 // state: a base id when the grammar allows it, a merged id when its whole
 // expansion is accepted. The machine is not changed.
 func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
-	t.trieOnce.Do(func() { t.trie, t.ascii = buildTrie(t.Merges), asciiIDs(t.Merges) })
-	res := newBitset(t.Merges.Size())
+	t.trieOnce.Do(func() {
+		for _, m := range t.Tables {
+			t.tries = append(t.tries, buildTrie(m))
+			t.ascii = append(t.ascii, asciiIDs(m))
+		}
+	})
+	res := newBitset(t.Layout.Content)
 	allowed := m.Allowed()
 	for _, b := range allowed.Tokens() {
 		res.set(b)
 	}
-	t.walk(t.trie, m, allowed, res)
+	if !m.Done() {
+		c := m.class()
+		w := idWalk{root: t.tries[c], ascii: t.ascii[c]}
+		w.walk(w.root, m, allowed, res)
+	}
 	return res
 }
 
-func (t *Tokenizer) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
+// idWalk walks the trie of one merge table (that of the state the walk
+// starts in: every merged id means what its first state's table says).
+type idWalk struct {
+	root  *idTrie
+	ascii bitset
+}
+
+func (t *idWalk) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
 	if f := m.top(); f != nil && (f.kind == fString || f.kind == fKey && !m.strict) {
 		var after *afterEnd
 		if f.kind == fString {
@@ -90,7 +106,7 @@ func (t *Tokenizer) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
 				after = &afterEnd{m: m2, allowed: m2.Allowed()}
 			}
 		}
-		if n == t.trie && f.u8need == 0 {
+		if n == t.root && f.u8need == 0 {
 			// From the root, every all-ASCII expansion is allowed in a string;
 			// only subtrees with other tokens need a walk.
 			res.or(t.ascii)
@@ -121,7 +137,7 @@ func (t *Tokenizer) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
 // walkBytes walks the trie inside a string (or a non-strict key) without
 // cloning the machine for every byte: bytes only move the UTF-8 state, kept
 // in u8; the machine is cloned when a token ends the string.
-func (t *Tokenizer) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res bitset) {
+func (t *idWalk) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res bitset) {
 	for _, e := range n.children {
 		tok, c := e.tok, e.c
 		if tok < TokEnd {
@@ -172,7 +188,7 @@ func (t *Tokenizer) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, a
 // walkBytesSpecial is walkBytes from the trie root after the all-ASCII ids
 // were added: it follows only the edges into subtrees that hold something
 // else (a non-ASCII byte, END, structure).
-func (t *Tokenizer) walkBytesSpecial(n *idTrie, m *Machine, u8 frame, after *afterEnd, res bitset) {
+func (t *idWalk) walkBytesSpecial(n *idTrie, m *Machine, u8 frame, after *afterEnd, res bitset) {
 	var pending [1]byte
 	for _, e := range n.children {
 		if e.tok >= 0x80 || e.tok > TokEnd {
@@ -198,7 +214,7 @@ func (t *Tokenizer) walkBytesSpecial(n *idTrie, m *Machine, u8 frame, after *aft
 
 // walkBytesSpecialDeep continues below an all-ASCII prefix: ASCII children
 // without anything special below are skipped (their ids are all-ASCII).
-func (t *Tokenizer) walkBytesSpecialDeep(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res bitset) {
+func (t *idWalk) walkBytesSpecialDeep(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res bitset) {
 	for _, e := range n.children {
 		if e.tok < 0x80 && !e.c.special {
 			continue

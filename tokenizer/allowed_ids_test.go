@@ -30,13 +30,11 @@ func TestAllowedIDs(t *testing.T) {
 			m := tok.Grammar.NewMachine(strict)
 			cut := rng.IntN(len(ids))
 			for _, id := range ids[:cut] {
-				for _, b := range tok.Merges.Expansion(id) {
-					if err := m.Advance(b); err != nil {
-						if strict {
-							goto next // the document uses a fallback: no strict state here
-						}
-						t.Fatal(err)
+				if err := tok.Advance(m, id); err != nil {
+					if strict {
+						goto next // the document uses a fallback: no strict state here
 					}
+					t.Fatal(err)
 				}
 			}
 			{
@@ -47,17 +45,10 @@ func TestAllowedIDs(t *testing.T) {
 				if !got.Has(tokenizer.Token(ids[cut])) && !strict {
 					t.Fatalf("the document's own next id %d is not allowed", ids[cut])
 				}
-				for id := 0; id < tok.Merges.Size(); id++ {
-					c := m.Clone()
-					ok := true
-					for _, b := range tok.Merges.Expansion(int32(id)) {
-						if c.Done() || c.Advance(b) != nil {
-							ok = false
-							break
-						}
-					}
+				for id := 0; id < tok.Layout.Content; id++ {
+					ok := tok.Advance(m.Clone(), int32(id)) == nil
 					if ok != got.Has(tokenizer.Token(id)) {
-						t.Fatalf("id %d (%v): brute force %v, AllowedIDs %v", id, tok.Merges.Expansion(int32(id)), ok, !ok)
+						t.Fatalf("id %d (%v): brute force %v, AllowedIDs %v", id, tok.Expansion(m, int32(id)), ok, !ok)
 					}
 				}
 			}
@@ -79,9 +70,7 @@ func BenchmarkAllowedIDs(b *testing.B) {
 		ids, _, _ := enc.Encode(nil, docs[i*7])
 		m := tok.Grammar.NewMachine(false)
 		for _, id := range ids[:len(ids)/2] {
-			for _, t := range tok.Merges.Expansion(id) {
-				m.Advance(t)
-			}
+			tok.Advance(m, id)
 		}
 		states = append(states, m)
 	}

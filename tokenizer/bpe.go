@@ -11,6 +11,10 @@ import (
 type Merges struct {
 	Base  int        // the base alphabet size; merged ids start here
 	Pairs [][2]int32 // in learning order (rank)
+	// Right, when set, names the table of each merge's right part: a merge
+	// that starts in this table's class may run into another class (a KEY
+	// token, then the start of a run script).
+	Right []uint8
 	rank  rankTable
 	exp   [][]Token // id → base tokens
 }
@@ -77,6 +81,82 @@ func NewMerges(base int, pairs [][2]int32) (*Merges, error) {
 	return m, nil
 }
 
+// newTables indexes merge tables whose merges may end in another table's
+// ids (right[t][i] is the table of pairs[t][i][1]; nil: the same table).
+func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error) {
+	ts := make([]*Merges, len(pairs))
+	for t, ps := range pairs {
+		m := &Merges{Base: base, Pairs: ps, rank: newRankTable(len(ps)), exp: make([][]Token, base+len(ps))}
+		if t < len(right) && right[t] != nil {
+			if len(right[t]) != len(ps) {
+				return nil, fmt.Errorf("merge table %d: %d right classes for %d merges", t, len(right[t]), len(ps))
+			}
+			m.Right = right[t]
+		}
+		if base+len(ps) >= noID { // noID marks "no id" in the match trie
+			return nil, fmt.Errorf("merge table %d: %d ids do not fit 16 bits", t, base+len(ps))
+		}
+		for i := range base {
+			m.exp[i] = []Token{Token(i)}
+		}
+		for i, p := range ps {
+			m.rank.put(pairKey(p[0], p[1]), int32(i))
+		}
+		ts[t] = m
+	}
+	// Expansions, resolved across tables; busy marks one being resolved, so
+	// that a cycle is an error, not a stack overflow.
+	busy := make([][]bool, len(ts))
+	for t, m := range ts {
+		busy[t] = make([]bool, len(m.Pairs))
+	}
+	var expand func(t int, id int32) ([]Token, error)
+	expand = func(t int, id int32) ([]Token, error) {
+		m := ts[t]
+		if id < 0 || int(id) >= len(m.exp) {
+			return nil, fmt.Errorf("merge table %d: no id %d", t, id)
+		}
+		if m.exp[id] != nil {
+			return m.exp[id], nil
+		}
+		i := int(id) - base
+		if busy[t][i] {
+			return nil, fmt.Errorf("merge table %d: merge %d refers to itself", t, i)
+		}
+		busy[t][i] = true
+		p, rt := m.Pairs[i], t
+		if m.Right != nil {
+			if rt = int(m.Right[i]); rt >= len(ts) {
+				return nil, fmt.Errorf("merge table %d: merge %d refers to table %d", t, i, rt)
+			}
+		}
+		a, err := expand(t, p[0])
+		if err != nil {
+			return nil, err
+		}
+		b, err := expand(rt, p[1])
+		if err != nil {
+			return nil, err
+		}
+		m.exp[id] = append(append(make([]Token, 0, len(a)+len(b)), a...), b...)
+		return m.exp[id], nil
+	}
+	for t, m := range ts {
+		total := base
+		for i := range m.Pairs {
+			e, err := expand(t, int32(base+i))
+			if err != nil {
+				return nil, err
+			}
+			total += len(e)
+		}
+		if total >= maxMatchNodes(base) { // bounds the trie's nodes
+			return nil, fmt.Errorf("merge table %d: expansions of %d tokens in all; at most %d", t, total, maxMatchNodes(base))
+		}
+	}
+	return ts, nil
+}
+
 // Size is the number of ids (base + merges).
 func (m *Merges) Size() int { return m.Base + len(m.Pairs) }
 
@@ -120,7 +200,7 @@ func (s Segments) Merge(o Segments) {
 
 type pairEntry struct {
 	count int64
-	pair  uint32
+	pair  uint64
 }
 
 type pairHeap []pairEntry
@@ -144,26 +224,59 @@ func (h *pairHeap) Pop() any {
 // Train learns merges over segment counts: the classic BPE loop with
 // incremental pair counts. The result depends only on the counts.
 func Train(base int, segs Segments, opt TrainOptions) ([][2]int32, error) {
+	pairs, _, err := TrainClasses(base, 1, segs, opt)
+	if err != nil {
+		return nil, err
+	}
+	return pairs[0], nil
+}
+
+// TrainClasses learns one merge table per merge class in one BPE loop. The
+// segments spell each token as class·base + token (see CountSegments): a
+// merge belongs to the class of its first token and may run into another
+// class; each table gets up to opt.Merges merges, so the classes do not
+// compete for ids. It returns each table's pairs and the table of each
+// pair's right part (nil for a table whose merges stay in its class).
+func TrainClasses(base, classes int, segs Segments, opt TrainOptions) ([][][2]int32, [][]uint8, error) {
 	if opt.MinFreq <= 0 {
 		opt.MinFreq = 2
+	}
+	if classes < 1 || classes*base > 0x10000 {
+		return nil, nil, fmt.Errorf("%d merge classes of %d base tokens do not fit 16-bit segment keys", classes, base)
 	}
 	keys := make([]string, 0, len(segs))
 	for k := range segs {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys) // a fixed word order: results never depend on map order
+	// Symbols: class·base + token for base tokens, then merged symbols in
+	// learning order, each with its class, its id in its table and its
+	// expansion (a merge that spells an id its table already has reuses it).
+	var symClass []uint8
+	var symID []int32
+	var symExp [][]Token
+	for c := range classes {
+		for b := range base {
+			symClass = append(symClass, uint8(c))
+			symID = append(symID, int32(b))
+			symExp = append(symExp, []Token{Token(b)})
+		}
+	}
 	words := make([][]int32, len(keys))
 	freq := make([]int64, len(keys))
-	counts := map[uint32]int64{}
-	where := map[uint32][]int32{}
+	counts := map[uint64]int64{}
+	where := map[uint64][]int32{}
 	for wi, k := range keys {
 		w := make([]int32, len(k)/2)
 		for i := range w {
 			w[i] = int32(k[2*i])<<8 | int32(k[2*i+1])
+			if int(w[i]) >= len(symClass) {
+				return nil, nil, fmt.Errorf("segment token %d is not a symbol of %d classes", w[i], classes)
+			}
 		}
 		words[wi], freq[wi] = w, segs[k]
 		for i := 0; i+1 < len(w); i++ {
-			p := pairKey(w[i], w[i+1])
+			p := symPair(w[i], w[i+1])
 			counts[p] += freq[wi]
 			where[p] = append(where[p], int32(wi))
 		}
@@ -177,8 +290,14 @@ func Train(base int, segs Segments, opt TrainOptions) ([][2]int32, error) {
 	for i := range stamp {
 		stamp[i] = -1
 	}
-	var merges [][2]int32
-	for len(merges) < opt.Merges && h.Len() > 0 {
+	pairs := make([][][2]int32, classes)
+	right := make([][]uint8, classes)
+	spelled := make([]map[string]int32, classes) // expansion → symbol, per class
+	for c := range spelled {
+		spelled[c] = map[string]int32{}
+	}
+	step := int32(0)
+	for h.Len() > 0 {
 		top := heap.Pop(&h).(pairEntry)
 		if cur := counts[top.pair]; cur != top.count {
 			if cur > 0 {
@@ -189,29 +308,41 @@ func Train(base int, segs Segments, opt TrainOptions) ([][2]int32, error) {
 		if top.count < opt.MinFreq {
 			break
 		}
-		a, b := int32(top.pair>>16), int32(top.pair&0xFFFF)
-		id := int32(base + len(merges))
-		if id > 0xFFFF {
-			return nil, fmt.Errorf("vocabulary past 65,536 ids")
+		a, b := int32(top.pair>>32), int32(uint32(top.pair))
+		c := symClass[a]
+		exp := append(append([]Token{}, symExp[a]...), symExp[b]...)
+		ek := tokenKey(exp)
+		id, ok := spelled[c][ek]
+		if !ok {
+			if len(pairs[c]) >= opt.Merges {
+				delete(counts, top.pair) // the class's table is full
+				continue
+			}
+			pairs[c] = append(pairs[c], [2]int32{symID[a], symID[b]})
+			right[c] = append(right[c], symClass[b])
+			id = int32(len(symClass))
+			symClass = append(symClass, c)
+			symID = append(symID, int32(base+len(pairs[c])-1))
+			symExp = append(symExp, exp)
+			spelled[c][ek] = id
 		}
-		merges = append(merges, [2]int32{a, b})
-		changed := map[uint32]bool{}
-		mi := int32(len(merges) - 1)
+		step++
+		changed := map[uint64]bool{}
 		for _, wi := range where[top.pair] {
-			if stamp[wi] == mi {
+			if stamp[wi] == step {
 				continue // listed twice
 			}
-			stamp[wi] = mi
+			stamp[wi] = step
 			w, f := words[wi], freq[wi]
 			out := w[:0:0]
 			prevMerged := false // the pair on the left was already uncounted by the previous merge
 			for i := 0; i < len(w); i++ {
 				if i+1 < len(w) && w[i] == a && w[i+1] == b {
 					if i > 0 && !prevMerged {
-						dec(counts, pairKey(w[i-1], a), f, changed)
+						dec(counts, symPair(w[i-1], a), f, changed)
 					}
 					if i+2 < len(w) {
-						dec(counts, pairKey(b, w[i+2]), f, changed)
+						dec(counts, symPair(b, w[i+2]), f, changed)
 					}
 					dec(counts, top.pair, f, changed)
 					out = append(out, id)
@@ -222,19 +353,19 @@ func Train(base int, segs Segments, opt TrainOptions) ([][2]int32, error) {
 					prevMerged = false
 				}
 			}
-			// Count the pairs around the new id.
+			// Count the pairs around the new symbol.
 			for i := range out {
 				if out[i] != id {
 					continue
 				}
 				if i > 0 {
-					p := pairKey(out[i-1], id)
+					p := symPair(out[i-1], id)
 					counts[p] += f
 					changed[p] = true
 					where[p] = append(where[p], wi)
 				}
 				if i+1 < len(out) && out[i+1] != id {
-					p := pairKey(id, out[i+1])
+					p := symPair(id, out[i+1])
 					counts[p] += f
 					changed[p] = true
 					where[p] = append(where[p], wi)
@@ -244,7 +375,7 @@ func Train(base int, segs Segments, opt TrainOptions) ([][2]int32, error) {
 		}
 		delete(where, top.pair)
 		delete(counts, top.pair)
-		ps := make([]uint32, 0, len(changed))
+		ps := make([]uint64, 0, len(changed))
 		for p := range changed {
 			ps = append(ps, p)
 		}
@@ -255,10 +386,29 @@ func Train(base int, segs Segments, opt TrainOptions) ([][2]int32, error) {
 			}
 		}
 	}
-	return merges, nil
+	for c := range right {
+		same := true
+		for _, r := range right[c] {
+			same = same && int(r) == c
+		}
+		if same {
+			right[c] = nil
+		}
+	}
+	return pairs, right, nil
 }
 
-func dec(counts map[uint32]int64, p uint32, f int64, changed map[uint32]bool) {
+func symPair(a, b int32) uint64 { return uint64(a)<<32 | uint64(uint32(b)) }
+
+func tokenKey(toks []Token) string {
+	b := make([]byte, 2*len(toks))
+	for i, t := range toks {
+		b[2*i], b[2*i+1] = byte(t>>8), byte(t)
+	}
+	return string(b)
+}
+
+func dec(counts map[uint64]int64, p uint64, f int64, changed map[uint64]bool) {
 	counts[p] -= f
 	changed[p] = true
 }

@@ -155,7 +155,7 @@ func TestShortestSpelling(t *testing.T) {
 			seg[i] = Token(rng.IntN(3))
 		}
 		n := len(seg) + 1
-		ids := tr.segment(nil, seg, make([]int32, n), make([]int32, n), make([]int32, n))
+		ids := shortestSpelling([]*matchTrie{tr}, nil, seg, make([]uint8, len(seg)), make([]int32, n), make([]int32, n), make([]int32, n))
 		var back []Token
 		for _, id := range ids {
 			back = append(back, m.Expansion(id)...)
@@ -176,4 +176,33 @@ func TestShortestSpelling(t *testing.T) {
 		}
 	}
 	t.Logf("shorter than the merge order in %d of 3000 segments", shorter)
+}
+
+// Merge tables that refer to each other resolve their expansions across
+// tables; bad references are errors, not panics or loops.
+func TestNewTables(t *testing.T) {
+	const base = 4
+	ok, err := newTables(base, [][][2]int32{{{0, 4}}, {{1, 2}}}, [][]uint8{{1}, nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Table 1: id 4 = 1 2. Table 0: id 4 = 0 + table 1's id 4 = 0 1 2.
+	if got := ok[0].Expansion(4); !slices.Equal(got, []Token{0, 1, 2}) {
+		t.Errorf("cross-table expansion %v, want [0 1 2]", got)
+	}
+	for _, c := range []struct {
+		name  string
+		pairs [][][2]int32
+		right [][]uint8
+	}{
+		{"itself", [][][2]int32{{{4, 0}}}, nil},
+		{"cycle across tables", [][][2]int32{{{0, 4}}, {{0, 4}}}, [][]uint8{{1}, {0}}},
+		{"missing table", [][][2]int32{{{0, 1}}}, [][]uint8{{3}}},
+		{"missing id", [][][2]int32{{{0, 9}}}, nil},
+		{"right classes miscounted", [][][2]int32{{{0, 1}}}, [][]uint8{{0, 0}}},
+	} {
+		if _, err := newTables(base, c.pairs, c.right); err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
+	}
 }

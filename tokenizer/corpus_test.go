@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tct-dev/tct/configs"
 	"github.com/tct-dev/tct/stages"
 	"github.com/tct-dev/tct/tokenizer"
 )
@@ -93,5 +94,39 @@ func TestCorpusRoundTrip(t *testing.T) {
 				t.Errorf("alphabet %d > %d", g.Size, tokenizer.MaxAlphabet)
 			}
 		})
+	}
+}
+
+// The encoder's merge class of every base token is the class the machine
+// reads from its state before that token: decoding picks the table the
+// encoder picked. Checked on every document under the shipped tokenizer.
+func TestClassAgreement(t *testing.T) {
+	tok, err := tokenizer.Parse(configs.Tokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tok.Tables) < 2 {
+		t.Fatalf("the shipped tokenizer has %d merge tables; want classes", len(tok.Tables))
+	}
+	docs := loadCorpus(t)
+	seen := map[uint8]int{}
+	for di, doc := range docs {
+		toks, _, cls, _, err := tok.Grammar.EncodeClassed(nil, nil, nil, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := tok.Grammar.NewMachine(false)
+		for i, b := range toks {
+			if c := tokenizer.MachineClass(m); c != cls[i] {
+				t.Fatalf("doc %d, token %d: machine class %d, encoder class %d", di, i, c, cls[i])
+			}
+			seen[cls[i]]++
+			if err := m.Advance(b); err != nil {
+				t.Fatalf("doc %d, token %d: %v", di, i, err)
+			}
+		}
+	}
+	if len(seen) != len(tok.Tables) {
+		t.Errorf("tokens in %d classes, the tokenizer has %d", len(seen), len(tok.Tables))
 	}
 }

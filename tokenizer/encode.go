@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/tct-dev/tct/internal/canon"
@@ -40,6 +41,11 @@ type encoder struct {
 	depth  int
 	bounds []int32 // segment ends (token positions), when segmenting
 	seg    bool
+	// cur is the merge class of the tokens being emitted (Node.class of the
+	// node in charge); classes records it for every token (when
+	// segmenting): a merged id is read with the table of its first token.
+	cur     uint8
+	classes []uint8
 	// obs, when set, sees every free string value and every key that is
 	// not a known property (dictionary learning).
 	obs func(n *Node, isKey bool, s []byte)
@@ -65,12 +71,19 @@ func (g *Grammar) Encode(dst []Token, doc []byte) ([]Token, Stats, error) {
 // scalar value with the structure before it (closing brackets, keys,
 // opening heads); a long string is cut into word-like pieces.
 func (g *Grammar) EncodeSegments(dst []Token, bounds []int32, doc []byte) ([]Token, []int32, Stats, error) {
-	e := encoder{g: g, src: doc, out: dst, bounds: bounds[:0], seg: true}
+	toks, bounds, _, st, err := g.EncodeClassed(dst, bounds, nil, doc)
+	return toks, bounds, st, err
+}
+
+// EncodeClassed is EncodeSegments that also returns each token's merge
+// class (see classes.go).
+func (g *Grammar) EncodeClassed(dst []Token, bounds []int32, classes []uint8, doc []byte) ([]Token, []int32, []uint8, Stats, error) {
+	e := encoder{g: g, src: doc, out: dst, bounds: bounds[:0], classes: classes[:0], seg: true, cur: g.root.class}
 	toks, st, err := e.run()
 	if len(toks) > 0 && (len(e.bounds) == 0 || int(e.bounds[len(e.bounds)-1]) != len(toks)) {
 		e.bounds = append(e.bounds, int32(len(toks)))
 	}
-	return toks, e.bounds, st, err
+	return toks, e.bounds, e.classes, st, err
 }
 
 func (e *encoder) run() ([]Token, Stats, error) {
@@ -91,6 +104,20 @@ func (e *encoder) cut() {
 	}
 }
 
+// setClass switches the merge class of the tokens that follow. The machine
+// reads the same class from its state (Machine.class).
+func (e *encoder) setClass(c uint8) { e.cur = c }
+
+// tagClasses records the current class for the tokens emitted since the
+// last record.
+func (e *encoder) tagClasses() {
+	n := len(e.classes)
+	e.classes = slices.Grow(e.classes, len(e.out)-n)[:len(e.out)]
+	for i := n; i < len(e.classes); i++ {
+		e.classes[i] = e.cur
+	}
+}
+
 func skipWS(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
 		i++
@@ -102,7 +129,12 @@ func (e *encoder) errAt(i int, what string) error {
 	return fmt.Errorf("%w at byte %d: %s", ErrSyntax, i, what)
 }
 
-func (e *encoder) emit(t Token) { e.out = append(e.out, t) }
+func (e *encoder) emit(t Token) {
+	e.out = append(e.out, t)
+	if e.seg {
+		e.classes = append(e.classes, e.cur)
+	}
+}
 
 func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 	src := e.src
@@ -114,6 +146,7 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 		return i, e.errAt(i, "nesting too deep")
 	}
 	defer func() { e.depth-- }()
+	e.setClass(n.class)
 	if len(n.Enum) > 0 {
 		end, err := e.extent(i)
 		if err != nil {
@@ -151,6 +184,7 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 		e.emit(TokEsc)
 		e.stats.Escapes++
 		n, fallback = e.g.any, true
+		e.setClass(n.class)
 	}
 	e.count(n, fallback)
 	switch c {
@@ -160,6 +194,7 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 		e.emit(TokArr)
 		i = skipWS(src, i+1)
 		if i < len(src) && src[i] == ']' {
+			e.setClass(n.items.class)
 			e.emit(TokEndArr)
 			return i + 1, nil
 		}
@@ -173,6 +208,7 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 				return i, e.errAt(i, "unterminated array")
 			}
 			if src[i] == ']' {
+				e.setClass(n.items.class)
 				e.emit(TokEndArr)
 				return i + 1, nil
 			}
@@ -238,6 +274,7 @@ func (e *encoder) text(s []byte) {
 		for _, b := range s[start:end] {
 			e.out = append(e.out, Token(b))
 		}
+		e.tagClasses()
 		start = end
 	}
 	e.emit(TokEnd)
@@ -285,6 +322,9 @@ func (e *encoder) bytes(s []byte) {
 	for _, b := range s {
 		e.out = append(e.out, Token(b))
 	}
+	if e.seg {
+		e.tagClasses()
+	}
 	e.emit(TokEnd)
 }
 
@@ -299,6 +339,7 @@ func (e *encoder) object(n *Node, i int, fallback bool) (int, error) {
 		return i + 1, nil
 	}
 	for {
+		e.setClass(n.class)
 		i = skipWS(src, i)
 		if i >= len(src) || src[i] != '"' {
 			return i, e.errAt(i, "a key expected")
@@ -336,6 +377,7 @@ func (e *encoder) object(n *Node, i int, fallback bool) (int, error) {
 			return i, e.errAt(i, "unterminated object")
 		}
 		if src[i] == '}' {
+			e.setClass(n.class)
 			e.emit(TokEndObj)
 			return i + 1, nil
 		}

@@ -12,9 +12,12 @@ import (
 func (t *Tokenizer) Explain(w io.Writer, ids []int32) error {
 	m := t.Grammar.NewMachine(false)
 	for i, id := range ids {
-		exp := t.Merges.Expansion(id)
+		if m.Done() {
+			return fmt.Errorf("id %d at position %d: %w", id, i, ErrDone)
+		}
+		exp := t.Expansion(m, id)
 		if exp == nil {
-			return fmt.Errorf("id %d at position %d is not a content id", id, i)
+			return fmt.Errorf("id %d at position %d is not a content id (merge class %d)", id, i, m.class())
 		}
 		var names []string
 		before := len(m.JSON())

@@ -12,7 +12,7 @@ import (
 // FileFormat and FileVersion identify a tokenizer file.
 const (
 	FileFormat  = "tct-tokenizer"
-	FileVersion = 1
+	FileVersion = 2 // 2: merge classes; version 1 files (one table) still load
 )
 
 // Meta records how a tokenizer was trained. It holds no timestamps, so the
@@ -27,7 +27,9 @@ type Meta struct {
 	HoldoutSeed     uint64  `json:"holdout_seed"`
 	MinFreq         int64   `json:"min_freq"`    // merges stop below this pair count
 	LongString      int     `json:"long_string"` // strings longer than this are cut into pieces
-	Note            string  `json:"note,omitempty"`
+	// SegmentWeight says how segment counts were weighted for training.
+	SegmentWeight string `json:"segment_weight,omitempty"`
+	Note          string `json:"note,omitempty"`
 }
 
 type file struct {
@@ -38,16 +40,70 @@ type file struct {
 	Meta     Meta            `json:"meta"`
 	Schema   json.RawMessage `json:"schema"`
 	Dict     *Dictionary     `json:"dictionary,omitempty"`
-	Merges   []int32         `json:"merges"` // flat: a0, b0, a1, b1, ...
+	Merges   []int32         `json:"merges"` // table 0, flat: a0, b0, a1, b1, ...
+	// Right is the table of each merge's right part (absent: table 0).
+	Right   []int       `json:"merges_right,omitempty"`
+	Classes []fileClass `json:"classes,omitempty"`
+}
+
+// fileClass is merge class i+1: its grammar nodes and its merge table.
+type fileClass struct {
+	Nodes  []string `json:"nodes"`
+	Merges []int32  `json:"merges"`
+	Right  []int    `json:"merges_right,omitempty"`
+}
+
+func intsOf(r []uint8) []int {
+	if r == nil {
+		return nil
+	}
+	out := make([]int, len(r))
+	for i, c := range r {
+		out[i] = int(c)
+	}
+	return out
+}
+
+func classesOf(r []int) ([]uint8, error) {
+	if r == nil {
+		return nil, nil
+	}
+	out := make([]uint8, len(r))
+	for i, c := range r {
+		if c < 0 || c >= MaxClasses {
+			return nil, fmt.Errorf("merge class %d out of range", c)
+		}
+		out[i] = uint8(c)
+	}
+	return out, nil
+}
+
+func flatPairs(pairs [][2]int32) []int32 {
+	out := make([]int32, 0, 2*len(pairs))
+	for _, p := range pairs {
+		out = append(out, p[0], p[1])
+	}
+	return out
+}
+
+func unflatPairs(flat []int32) ([][2]int32, error) {
+	if len(flat)%2 != 0 {
+		return nil, fmt.Errorf("odd merge list")
+	}
+	pairs := make([][2]int32, len(flat)/2)
+	for i := range pairs {
+		pairs[i] = [2]int32{flat[2*i], flat[2*i+1]}
+	}
+	return pairs, nil
 }
 
 // Marshal writes the tokenizer file (deterministic bytes).
 func (t *Tokenizer) Marshal() ([]byte, error) {
 	f := file{Format: FileFormat, Version: FileVersion, BaseSize: t.Grammar.Size, Layout: t.Layout,
 		Meta: t.Meta, Schema: t.Grammar.schema, Dict: t.Dict}
-	f.Merges = make([]int32, 0, 2*len(t.Merges.Pairs))
-	for _, p := range t.Merges.Pairs {
-		f.Merges = append(f.Merges, p[0], p[1])
+	f.Merges, f.Right = flatPairs(t.Tables[0].Pairs), intsOf(t.Tables[0].Right)
+	for i, nodes := range t.Classes {
+		f.Classes = append(f.Classes, fileClass{Nodes: nodes, Merges: flatPairs(t.Tables[i+1].Pairs), Right: intsOf(t.Tables[i+1].Right)})
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -80,7 +136,7 @@ func Parse(b []byte) (*Tokenizer, error) {
 	if f.Format != FileFormat {
 		return nil, fmt.Errorf("not a tokenizer file (format %q)", f.Format)
 	}
-	if f.Version != FileVersion {
+	if f.Version != FileVersion && f.Version != 1 {
 		return nil, fmt.Errorf("tokenizer file version %d; this build reads version %d", f.Version, FileVersion)
 	}
 	g, err := CompileSchemaDict(f.Schema, f.Dict)
@@ -90,14 +146,29 @@ func Parse(b []byte) (*Tokenizer, error) {
 	if g.Size != f.BaseSize {
 		return nil, fmt.Errorf("the schema compiles to %d base tokens, the file says %d", g.Size, f.BaseSize)
 	}
-	if len(f.Merges)%2 != 0 {
-		return nil, fmt.Errorf("odd merge list")
+	pairs, err := unflatPairs(f.Merges)
+	if err != nil {
+		return nil, err
 	}
-	pairs := make([][2]int32, len(f.Merges)/2)
-	for i := range pairs {
-		pairs[i] = [2]int32{f.Merges[2*i], f.Merges[2*i+1]}
+	r0, err := classesOf(f.Right)
+	if err != nil {
+		return nil, err
 	}
-	t, err := New(g, pairs, f.Layout.PositionCount)
+	tables, right := [][][2]int32{pairs}, [][]uint8{r0}
+	var classes [][]string
+	for i, c := range f.Classes {
+		p, err := unflatPairs(c.Merges)
+		if err != nil {
+			return nil, fmt.Errorf("merge class %d: %w", i+1, err)
+		}
+		r, err := classesOf(c.Right)
+		if err != nil {
+			return nil, fmt.Errorf("merge class %d: %w", i+1, err)
+		}
+		tables, right = append(tables, p), append(right, r)
+		classes = append(classes, c.Nodes)
+	}
+	t, err := NewClassed(g, classes, tables, right, f.Layout.PositionCount)
 	if err != nil {
 		return nil, err
 	}

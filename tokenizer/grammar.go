@@ -99,6 +99,9 @@ type Node struct {
 	allowedBy   []uint64
 	altRequired [][]int
 	openAlts    uint64
+	// class selects the merge table of the tokens this node is in charge
+	// of (see Classes); 0 is the shared table.
+	class uint8
 	// Array part.
 	items    *Node
 	minItems int

@@ -6,7 +6,7 @@ package tokenizer
 // inside the innermost open object or list.
 func (e *Encoder) EncodeOpen(doc []byte) ([]int32, error) {
 	var err error
-	e.base, e.bounds, _, err = e.t.Grammar.EncodeSegments(e.base[:0], e.bounds, doc)
+	e.base, e.bounds, e.classes, _, err = e.t.Grammar.EncodeClassed(e.base[:0], e.bounds, e.classes, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -24,7 +24,7 @@ func (e *Encoder) EncodeOpen(doc []byte) ([]int32, error) {
 			end = int32(n)
 		}
 		if int(end) > start {
-			ids = e.shortest(ids, e.base[start:end])
+			ids = e.shortest(ids, e.base[start:end], e.classes[start:end])
 		}
 		if start = int(end); start >= n {
 			break

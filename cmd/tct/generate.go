@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -184,10 +185,8 @@ func generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o genOptions) (*gener
 	for i := range rows {
 		r := &row{m: tok.Grammar.NewMachine(o.Constrained)}
 		for _, id := range o.Prompt {
-			for _, b := range tok.Merges.Expansion(id) {
-				if err := r.m.Advance(b); err != nil {
-					return nil, fmt.Errorf("the prompt does not fit the grammar: %w", err)
-				}
+			if err := tok.Advance(r.m, id); err != nil {
+				return nil, fmt.Errorf("the prompt does not fit the grammar: %w", err)
 			}
 		}
 		rows[i] = r
@@ -251,15 +250,10 @@ func generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o genOptions) (*gener
 			column[i] = int32(id)
 			r.s.Tokens++
 			tokens++
-			for _, b := range tok.Merges.Expansion(int32(id)) {
-				if r.m.Done() {
-					r.done, r.s.StopCause = true, "id past the end"
-					break
-				}
-				if err := r.m.Advance(b); err != nil {
-					r.done, r.s.StopCause = true, "invalid: "+err.Error()
-					break
-				}
+			if err := tok.Advance(r.m, int32(id)); errors.Is(err, tokenizer.ErrPastEnd) {
+				r.done, r.s.StopCause = true, "id past the end"
+			} else if err != nil {
+				r.done, r.s.StopCause = true, "invalid: "+err.Error()
 			}
 			if !r.done && r.m.Done() {
 				r.done, r.s.Complete = true, true

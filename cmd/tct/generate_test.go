@@ -43,10 +43,8 @@ func TestGenerateConstrained(t *testing.T) {
 				ids, _, err := tok.NewEncoder().Encode(nil, s.JSON)
 				m := tok.Grammar.NewMachine(true)
 				for _, id := range ids {
-					for _, b := range tok.Merges.Expansion(id) {
-						if err == nil {
-							err = m.Advance(b)
-						}
+					if err == nil {
+						err = tok.Advance(m, id)
 					}
 				}
 				if constrained && (err != nil || !m.Done()) {

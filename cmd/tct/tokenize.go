@@ -41,7 +41,7 @@ func printJSON(w io.Writer, v any) error {
 
 func newTrainTokenizerCmd() *cobra.Command {
 	cfg := stages.TrainConfig{Convert: stages.DefaultConvertConfig(), Vocab: 8192, Positions: 512, Holdout: 0.1, Seed: 1,
-		Dict: stages.DefaultDictOptions()}
+		Dict: stages.DefaultDictOptions(), Classes: stages.DefaultClassOptions()}
 	var out, schemaPath string
 	var noDict, asJSON bool
 	cmd := &cobra.Command{
@@ -50,7 +50,10 @@ func newTrainTokenizerCmd() *cobra.Command {
 		Long: `train-tokenizer reads dumps like convert, compiles the workflow schema into the
 base alphabet, learns a dictionary of frequent values and open-map keys per
 schema position (pass 1), then BPE merges over base-token segments (pass 2),
-up to --vocab content ids. Repositories in the holdout share are left out, so
+up to --vocab content ids. The schema positions that carry the most free text
+(run scripts, env values, step names...) get merge tables of their own
+(--classes): an id means what the table of its grammar state says, so each
+of them has the whole merge range. Repositories in the holdout share are left out, so
 the tokenizer can be measured on repositories it never saw. The same inputs
 and flags always give a byte-identical file, whatever --workers is.`,
 		Example: "  tct train-tokenizer ../shared/corpus/workflows.jsonl.zst --vocab 8192 --out configs/tokenizer.json",
@@ -98,14 +101,14 @@ and flags always give a byte-identical file, whatever --workers is.`,
 				return fmt.Errorf("the written file does not load: %w", err)
 			}
 			rep := map[string]any{"out": out, "fingerprint": t.Fingerprint, "content_vocab": t.Layout.Content,
-				"base_alphabet": t.Grammar.Size, "merges": len(t.Merges.Pairs), "layout": t.Layout, "documents": t.Meta.Documents,
+				"base_alphabet": t.Grammar.Size, "merges": t.MergeCount(), "merge_classes": len(t.Tables), "layout": t.Layout, "documents": t.Meta.Documents,
 				"segments": t.Meta.Segments, "read": sum.Read, "written": sum.Written, "rejected": sum.Rejected,
 				"duplicates": sum.Duplicates, "seconds": time.Since(start).Seconds(), "input_errors": sum.InputErrors}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), rep)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "trained on %d documents in %.1fs: base alphabet %d, %d merges, content vocabulary %d\nwrote %s (sha256 %s)\n",
-				t.Meta.Documents, rep["seconds"], t.Grammar.Size, len(t.Merges.Pairs), t.Layout.Content, out, t.Fingerprint)
+				t.Meta.Documents, rep["seconds"], t.Grammar.Size, t.MergeCount(), t.Layout.Content, out, t.Fingerprint)
 			return nil
 		},
 	}
@@ -116,6 +119,8 @@ and flags always give a byte-identical file, whatever --workers is.`,
 	fs.Float64Var(&cfg.Holdout, "holdout", cfg.Holdout, "share of repositories left out of training")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the holdout split")
 	fs.Int64Var(&cfg.MinFreq, "min-freq", 2, "stop merging when the best pair is rarer")
+	fs.IntVar(&cfg.Classes.Max, "classes", cfg.Classes.Max, "merge tables: one shared plus one per schema position with the most free text (1: one table)")
+	fs.Float64Var(&cfg.Classes.MinShare, "class-min-share", cfg.Classes.MinShare, "share of the free-text bytes a schema position needs for a merge table of its own")
 	fs.StringVar(&schemaPath, "schema", "", "JSON Schema of workflows (default: the embedded configs/workflow.schema.json)")
 	fs.BoolVar(&noDict, "no-dict", false, "learn no dictionary of values and keys")
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
