@@ -99,6 +99,32 @@ if "tct-base" in gob: print(f"| tct base layer only (schema walk, no merges) | {
 if "o200k-tiktoken-go" in gob: print(f"| o200k_base, tiktoken-go | {gob['o200k-tiktoken-go'][0]:.1f} | {gob['o200k-tiktoken-go'][1]:,.0f} |")
 if npm: print(f"| o200k_base, npm tiktoken (Rust core as WASM) | {npm['mb_per_s']:.1f} | {npm['tokens_per_s']:,.0f} |")
 print("| o200k_base, native Python tiktoken (measured on the GPU machine's CPU, bench-ref) | 14.9 | 4,260,000 |")
+print()
+print(f"Tokenizer footprint (live heap, loaded and warmed on every document): {b['tokenizer_mb']:.1f} MB; "
+      f"file load {b['load_ms']:.1f} ms; {b['merge_tables']} merge tables.")
+PY
+
+echo "== Tokenizer: what the merge classes and the vocabulary size buy (same corpus, same holdout)"
+ablate() { # label flags...
+  local label=$1; shift
+  /usr/bin/time -f '%e %M' -o "$res/time.train.$label" bin/tct train-tokenizer "$corpus" "$@" --out "$res/tok.$label.json" > /dev/null 2>&1
+  bin/tct tokenize "$corpus" --tokenizer "$res/tok.$label.json" --held-out --vs o200k --json > "$res/ablate.$label.json"
+}
+ablate one-table --classes 1
+ablate default
+ablate v16k --vocab 16384
+ablate v32k --vocab 32768
+python3 - "$res" <<'PY' | tee "$res/ablate.md"
+import json, sys
+res = sys.argv[1]
+print("| tokenizer | merge tables | tokens (held-out) | fewer than o200k JSON | fewer than o200k YAML | training s | training peak RSS MB |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for label, name in (("one-table", "8,192, one shared merge table (`--classes 1`)"), ("default", "**8,192, merge classes (default, shipped)**"),
+                    ("v16k", "16,384, merge classes"), ("v32k", "32,768, merge classes")):
+    r = json.load(open(f"{res}/ablate.{label}.json")); t = json.load(open(f"{res}/tok.{label}.json"))
+    secs, rss = open(f"{res}/time.train.{label}").read().split()
+    print(f"| {name} | {1 + len(t.get('classes') or [])} | {r['tokens']:,} | {100*r['fewer_tokens_than_o200k_json']:.1f}% | "
+          f"{100*r['fewer_tokens_than_o200k_yaml']:.1f}% | {float(secs):.1f} | {int(rss)/1024:.0f} |")
 PY
 
 echo "== Pipeline end to end (dump -> shards) beside conversion alone, and memory on a dump 10x the corpus"

@@ -15,7 +15,7 @@ type Merges struct {
 	// that starts in this table's class may run into another class (a KEY
 	// token, then the start of a run script).
 	Right []uint8
-	rank  rankTable
+	rank  rankTable // built only by the merge-order reference (tests)
 	exp   [][]Token // id → base tokens
 }
 
@@ -60,25 +60,13 @@ func (t *rankTable) get(k uint32) (int32, bool) {
 
 func pairKey(a, b int32) uint32 { return uint32(a)<<16 | uint32(b) }
 
-// NewMerges indexes a list of merges.
+// NewMerges indexes one table of merges.
 func NewMerges(base int, pairs [][2]int32) (*Merges, error) {
-	m := &Merges{Base: base, Pairs: pairs, rank: newRankTable(len(pairs))}
-	m.exp = make([][]Token, base+len(pairs))
-	for i := range base {
-		m.exp[i] = []Token{Token(i)}
+	ts, err := newTables(base, [][][2]int32{pairs}, nil)
+	if err != nil {
+		return nil, err
 	}
-	for i, p := range pairs {
-		id := base + i
-		if p[0] < 0 || p[1] < 0 || int(p[0]) >= id || int(p[1]) >= id {
-			return nil, fmt.Errorf("merge %d: pair %v refers to a later id", i, p)
-		}
-		if id > 0xFFFF {
-			return nil, fmt.Errorf("merge %d: id %d does not fit 16 bits", i, id)
-		}
-		m.rank.put(pairKey(p[0], p[1]), int32(i))
-		m.exp[id] = append(append([]Token{}, m.exp[p[0]]...), m.exp[p[1]]...)
-	}
-	return m, nil
+	return ts[0], nil
 }
 
 // newTables indexes merge tables whose merges may end in another table's
@@ -86,7 +74,7 @@ func NewMerges(base int, pairs [][2]int32) (*Merges, error) {
 func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error) {
 	ts := make([]*Merges, len(pairs))
 	for t, ps := range pairs {
-		m := &Merges{Base: base, Pairs: ps, rank: newRankTable(len(ps)), exp: make([][]Token, base+len(ps))}
+		m := &Merges{Base: base, Pairs: ps, exp: make([][]Token, base+len(ps))}
 		if t < len(right) && right[t] != nil {
 			if len(right[t]) != len(ps) {
 				return nil, fmt.Errorf("merge table %d: %d right classes for %d merges", t, len(right[t]), len(ps))
@@ -98,9 +86,6 @@ func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error)
 		}
 		for i := range base {
 			m.exp[i] = []Token{Token(i)}
-		}
-		for i, p := range ps {
-			m.rank.put(pairKey(p[0], p[1]), int32(i))
 		}
 		ts[t] = m
 	}

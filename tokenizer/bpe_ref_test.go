@@ -14,7 +14,7 @@ func (m *Merges) apply(seg []int32) []int32 {
 	for len(seg) > 1 {
 		best, at := int32(-1), -1
 		for i := 0; i+1 < len(seg); i++ {
-			if r, ok := m.rank.get(pairKey(seg[i], seg[i+1])); ok && (best < 0 || r < best) {
+			if r, ok := m.ranks().get(pairKey(seg[i], seg[i+1])); ok && (best < 0 || r < best) {
 				best, at = r, i
 			}
 		}
@@ -92,7 +92,7 @@ func (m *Merges) applyHeap(seg []int32) []int32 {
 	next[n-1] = -1
 	h := make(candHeap, 0, n)
 	for i := 0; i+1 < n; i++ {
-		if r, ok := m.rank.get(pairKey(seg[i], seg[i+1])); ok {
+		if r, ok := m.ranks().get(pairKey(seg[i], seg[i+1])); ok {
 			h.push(uint64(r)<<32 | uint64(i))
 		}
 	}
@@ -104,7 +104,7 @@ func (m *Merges) applyHeap(seg []int32) []int32 {
 			continue
 		}
 		// Stale if a neighbour was merged since: the pair here changed.
-		if cur, ok := m.rank.get(pairKey(seg[i], seg[j])); !ok || cur != r {
+		if cur, ok := m.ranks().get(pairKey(seg[i], seg[j])); !ok || cur != r {
 			continue
 		}
 		seg[i] = int32(m.Base) + r
@@ -114,12 +114,12 @@ func (m *Merges) applyHeap(seg []int32) []int32 {
 			prev[k] = i
 		}
 		if p := prev[i]; p >= 0 {
-			if r2, ok := m.rank.get(pairKey(seg[p], seg[i])); ok {
+			if r2, ok := m.ranks().get(pairKey(seg[p], seg[i])); ok {
 				h.push(uint64(r2)<<32 | uint64(p))
 			}
 		}
 		if k := next[i]; k >= 0 {
-			if r2, ok := m.rank.get(pairKey(seg[i], seg[k])); ok {
+			if r2, ok := m.ranks().get(pairKey(seg[i], seg[k])); ok {
 				h.push(uint64(r2)<<32 | uint64(i))
 			}
 		}
@@ -130,4 +130,16 @@ func (m *Merges) applyHeap(seg []int32) []int32 {
 		w++
 	}
 	return seg[:w]
+}
+
+// ranks indexes the merges by rank (built on first use; only the merge-order
+// reference needs it).
+func (m *Merges) ranks() *rankTable {
+	if m.rank.keys == nil {
+		m.rank = newRankTable(len(m.Pairs))
+		for i, p := range m.Pairs {
+			m.rank.put(pairKey(p[0], p[1]), int32(i))
+		}
+	}
+	return &m.rank
 }

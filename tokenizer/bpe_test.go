@@ -23,7 +23,7 @@ func TestApplyHeapMatchesScan(t *testing.T) {
 		for {
 			best, at := int32(-1), -1
 			for i := 0; i+1 < len(seg); i++ {
-				if r, ok := m.rank.get(pairKey(seg[i], seg[i+1])); ok && (best < 0 || r < best) {
+				if r, ok := m.ranks().get(pairKey(seg[i], seg[i+1])); ok && (best < 0 || r < best) {
 					best, at = r, i
 				}
 			}

@@ -49,118 +49,164 @@ func bloomBit(b Token) uint64 { return uint64(uint32(b)*0x9E3779B1) >> 27 }
 
 func newMatchTrie(m *Merges) *matchTrie {
 	shift := uint(bits.Len(uint(m.Base)))
-	edges := map[uint32]int32{}
-	ids := []int32{-1}
-	for id := 0; id < m.Size(); id++ {
-		n := int32(0)
-		for _, b := range m.exp[id] {
-			k := uint32(n)<<shift | uint32(b)
-			c, ok := edges[k]
-			if !ok {
-				c = int32(len(ids))
-				ids = append(ids, -1)
-				edges[k] = c
-			}
-			n = c
-		}
-		if ids[n] < 0 {
-			ids[n] = int32(id)
-		}
-	}
-	children := bfsOrder(edges, ids, shift)
+	ids, kids, first, tokInto := buildMatchTrie(m)
+	child := func(n int32, i int32) int32 { return first[n] + i } // the i-th child of n
 	hot := make([]uint64, len(ids))
 	for n, id := range ids {
 		if id < 0 {
 			id = noID
 		}
 		hot[n] = uint64(id) << 16
-		switch cs := children[n]; len(cs) {
+		switch kids[n] {
 		case 0:
 			hot[n] |= leafMark
 		case 1:
 		default:
-			for _, e := range cs {
-				hot[n] |= 1 << (32 + bloomBit(Token(e.tok)))
+			for c := first[n]; c < first[n]+kids[n]; c++ {
+				hot[n] |= 1 << (32 + bloomBit(tokInto[c]))
 			}
 		}
 	}
-	// Chains: from each node with one child, its tokens and its end.
-	type chain struct {
-		toks []Token
-		end  int32
-	}
-	chains := make([]chain, len(ids))
-	for n := len(ids) - 1; n >= 0; n-- { // children first: a chain extends its child's
-		if len(children[n]) != 1 {
+	// Chains: from each node with one child, its length and end (children
+	// first: a chain extends its child's).
+	chainLen := make([]int32, len(ids))
+	chainEnd := make([]int32, len(ids))
+	for n := int32(len(ids)) - 1; n >= 0; n-- {
+		if kids[n] != 1 {
 			continue
 		}
-		e := children[n][0]
-		c := chain{toks: []Token{Token(e.tok)}, end: e.child}
-		if ids[e.child] < 0 && len(children[e.child]) == 1 {
-			next := chains[e.child]
-			c.toks, c.end = append(c.toks, next.toks...), next.end
+		c := child(n, 0)
+		chainLen[n], chainEnd[n] = 1, c
+		if ids[c] < 0 && kids[c] == 1 {
+			chainLen[n], chainEnd[n] = 1+chainLen[c], chainEnd[c]
 		}
-		chains[n] = c
-		hot[n] |= uint64(c.toks[0])<<32 | uint64(len(c.toks))
+		hot[n] |= uint64(tokInto[c])<<32 | uint64(chainLen[n])
 	}
 	t := &matchTrie{shift: shift}
 	// Arena records, for the chains a walk can land on: those starting at
 	// a root child, at a child of a node with several children, or at a
 	// chain's end (the interior of a chain is never landed on).
 	refOf := make([]int32, len(ids))
-	for n := range refOf {
-		refOf[n] = int32(n)
-	}
 	landable := make([]bool, len(ids))
-	for n, cs := range children {
-		if n == 0 || len(cs) > 1 {
-			for _, e := range cs {
-				landable[e.child] = true
+	for n := range ids {
+		refOf[n] = int32(n)
+		if n == 0 || kids[n] > 1 {
+			for c := first[n]; c < first[n]+kids[n]; c++ {
+				landable[c] = true
+			}
+		}
+		if chainLen[n] > 0 {
+			landable[chainEnd[n]] = true
+		}
+	}
+	for n := range ids {
+		if landable[n] && chainLen[n] > 0 {
+			refOf[n] = int32(len(t.arena))
+			t.arena = append(t.arena, make([]Token, 6)...)
+			for c := int32(n); c != chainEnd[n]; c = child(c, 0) {
+				t.arena = append(t.arena, tokInto[child(c, 0)])
 			}
 		}
 	}
-	for n := range chains {
-		if chains[n].toks != nil {
-			landable[chains[n].end] = true
-		}
-	}
 	for n := range ids {
-		if landable[n] && chains[n].toks != nil {
-			refOf[n] = int32(len(t.arena))
-			t.arena = append(t.arena, make([]Token, 6)...)
-			t.arena = append(t.arena, chains[n].toks...)
-		}
-	}
-	for n := range ids {
-		if landable[n] && chains[n].toks != nil {
-			r, end := refOf[n], chains[n].end
-			putRef(t.arena[r:], refOf[end], hot[end])
+		if landable[n] && chainLen[n] > 0 {
+			end := chainEnd[n]
+			putRef(t.arena[refOf[n]:], refOf[end], hot[end])
 		}
 	}
 	// The hash table: edges out of nodes with several children.
-	var many int
-	for _, cs := range children {
-		if len(cs) > 1 {
-			many += len(cs)
+	var many int32
+	for n := range ids {
+		if kids[n] > 1 {
+			many += kids[n]
 		}
 	}
 	size := 16
-	for size < 2*many {
+	for size < 2*int(many) {
 		size <<= 1
 	}
 	t.slots, t.mask, t.hash = make([]matchSlot, size), uint32(size-1), uint(32-bits.Len(uint(size-1)))
-	for p, cs := range children {
-		if len(cs) > 1 {
-			for _, e := range cs {
-				t.put(int32(p), Token(e.tok), matchSlot{ref: refOf[e.child], hot: hot[e.child]})
+	for n := range ids {
+		if kids[n] > 1 {
+			for c := first[n]; c < first[n]+kids[n]; c++ {
+				t.put(int32(n), tokInto[c], matchSlot{ref: refOf[c], hot: hot[c]})
 			}
 		}
 	}
 	t.root = make([]matchSlot, m.Base)
-	for _, e := range children[0] {
-		t.root[e.tok] = matchSlot{ref: refOf[e.child], hot: hot[e.child]}
+	for c := first[0]; c < first[0]+kids[0]; c++ {
+		t.root[tokInto[c]] = matchSlot{ref: refOf[c], hot: hot[c]}
 	}
 	return t
+}
+
+// buildMatchTrie builds the trie of m's expansions, its nodes numbered breadth
+// first (the shallow ones, visited at every position, lie together; a
+// parent comes before its children): per node the id that ends there (-1:
+// none), its number of children and the number of its first child (the
+// children of a node are consecutive), and per node the token into it.
+func buildMatchTrie(m *Merges) (ids, kids, first []int32, tokInto []Token) {
+	// Insert the expansions in sorted order: each shares its longest common
+	// prefix with the previous one, so the trie grows along one path,
+	// without a map, and each node's children come in token order.
+	order := make([]int32, m.Size())
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := slices.Compare(m.exp[a], m.exp[b]); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	dfsIDs := []int32{-1}
+	parent := []int32{-1}
+	dfsTok := []Token{0}
+	path := []int32{0}
+	var prev []Token
+	for _, id := range order {
+		e := m.exp[id]
+		l := 0
+		for l < len(e) && l < len(prev) && e[l] == prev[l] {
+			l++
+		}
+		path = path[:l+1]
+		for _, b := range e[l:] {
+			c := int32(len(dfsIDs))
+			dfsIDs, parent, dfsTok = append(dfsIDs, -1), append(parent, path[len(path)-1]), append(dfsTok, b)
+			path = append(path, c)
+		}
+		if n := path[len(path)-1]; dfsIDs[n] < 0 {
+			dfsIDs[n] = id
+		}
+		prev = e
+	}
+	// Children lists by counting sort on the parent (stable: token order).
+	n := len(dfsIDs)
+	start := make([]int32, n+1)
+	for c := 1; c < n; c++ {
+		start[parent[c]+1]++
+	}
+	for i := 1; i <= n; i++ {
+		start[i] += start[i-1]
+	}
+	lists := make([]int32, n)
+	fill := slices.Clone(start[:n])
+	for c := 1; c < n; c++ {
+		p := parent[c]
+		lists[fill[p]] = int32(c)
+		fill[p]++
+	}
+	// Breadth first: the children of a node get consecutive numbers.
+	ids, kids, first, tokInto = make([]int32, n), make([]int32, n), make([]int32, n), make([]Token, n)
+	queue := make([]int32, 1, n) // new number → old
+	for i := 0; i < len(queue); i++ {
+		old := queue[i]
+		ids[i], tokInto[i] = dfsIDs[old], dfsTok[old]
+		first[i], kids[i] = int32(len(queue)), start[old+1]-start[old]
+		queue = append(queue, lists[start[old]:start[old+1]]...)
+	}
+	return ids, kids, first, tokInto
 }
 
 func putRef(rec []Token, ref int32, hot uint64) {
@@ -171,45 +217,6 @@ func putRef(rec []Token, ref int32, hot uint64) {
 func getRef(rec []Token) (int32, uint64) {
 	return int32(rec[0]) | int32(rec[1])<<16,
 		uint64(rec[2]) | uint64(rec[3])<<16 | uint64(rec[4])<<32 | uint64(rec[5])<<48
-}
-
-type trieEdgeOut struct {
-	tok   uint32
-	child int32
-}
-
-// bfsOrder renumbers the nodes breadth first (children by token), in place
-// in ids, and returns each node's children: a parent has a smaller number
-// than its children.
-func bfsOrder(edges map[uint32]int32, ids []int32, shift uint) [][]trieEdgeOut {
-	children := make([][]trieEdgeOut, len(ids))
-	mask := uint32(1)<<shift - 1
-	for k, c := range edges {
-		p := k >> shift
-		children[p] = append(children[p], trieEdgeOut{k & mask, c})
-	}
-	order := make([]int32, 0, len(ids)) // new number → old
-	newNum := make([]int32, len(ids))
-	order = append(order, 0)
-	for i := 0; i < len(order); i++ {
-		cs := children[order[i]]
-		slices.SortFunc(cs, func(a, b trieEdgeOut) int { return int(a.tok) - int(b.tok) })
-		for _, e := range cs {
-			newNum[e.child] = int32(len(order))
-			order = append(order, e.child)
-		}
-	}
-	out := make([][]trieEdgeOut, len(ids))
-	for old, cs := range children {
-		for _, e := range cs {
-			out[newNum[old]] = append(out[newNum[old]], trieEdgeOut{e.tok, newNum[e.child]})
-		}
-	}
-	oldIDs := slices.Clone(ids)
-	for n, old := range order {
-		ids[n] = oldIDs[old]
-	}
-	return out
 }
 
 func (t *matchTrie) slot(k uint32) uint32 { return (k * 0x9E3779B1) >> t.hash }

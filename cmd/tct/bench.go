@@ -13,6 +13,14 @@ import (
 	"github.com/tct-dev/tct/stages"
 )
 
+// liveHeap is the live Go heap after a collection, in bytes.
+func liveHeap() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc)
+}
+
 func newBenchCmd() *cobra.Command {
 	bench := &cobra.Command{Use: "bench", Short: "Measure tct's own throughput"}
 	cfg := stages.DefaultConvertConfig()
@@ -25,13 +33,12 @@ func newBenchCmd() *cobra.Command {
 		Long: `bench tokenize converts the inputs to canonical JSON first (not timed), then
 encodes every document on one goroutine: a warm-up pass, then --passes timed
 passes. It reports mb_per_s (of canonical JSON), tokens_per_s and docs_per_s
-for encoding, and the same for decoding.`,
+for encoding, and the same for decoding; tokenizer_mb, the live heap the
+tokenizer adds once loaded and warmed on every document (heap_mb is the whole
+process heap, documents included), and load_ms, the time to read the file.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := loadTokenizer(tokPath)
-			if err != nil {
-				return err
-			}
+			var err error
 			if cfg.Inputs, err = stages.ExpandInputs(args); err != nil {
 				return err
 			}
@@ -46,13 +53,26 @@ for encoding, and the same for decoding.`,
 			for _, d := range docs {
 				bytes += int64(len(d))
 			}
-			runtime.GC()
+			// The tokenizer's footprint: the live heap it adds, loaded and
+			// with an encoder warmed on every document (tries and cache built).
+			before := liveHeap()
+			loadStart := time.Now()
+			t, err := loadTokenizer(tokPath)
+			if err != nil {
+				return err
+			}
+			loadMS := time.Since(loadStart).Seconds() * 1000
 			enc := t.NewEncoder()
-			ids := make([][]int32, len(docs))
-			for i, d := range docs { // warm-up
-				if ids[i], _, err = enc.Encode(nil, d); err != nil {
+			var warm []int32
+			for _, d := range docs { // warm-up
+				if warm, _, err = enc.Encode(warm[:0], d); err != nil {
 					return err
 				}
+			}
+			footprint := liveHeap() - before
+			ids := make([][]int32, len(docs))
+			for i, d := range docs {
+				ids[i], _, _ = enc.Encode(nil, d)
 			}
 			var ntok int64
 			start := time.Now()
@@ -81,6 +101,7 @@ for encoding, and the same for decoding.`,
 				"mb_per_s": n * float64(bytes) / 1e6 / encSecs, "tokens_per_s": float64(ntok) / encSecs, "docs_per_s": n * float64(len(docs)) / encSecs,
 				"decode_mb_per_s": n * float64(bytes) / 1e6 / decSecs, "decode_tokens_per_s": float64(ntok) / decSecs,
 				"heap_mb": float64(ms.HeapInuse) / 1e6, "tokenizer": t.Fingerprint,
+				"tokenizer_mb": footprint / 1e6, "load_ms": loadMS, "merge_tables": len(t.Tables),
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), rep)
