@@ -9,6 +9,9 @@ type idTrie struct {
 	children []trieEdge // sorted by token
 	ids      []int32    // merged ids whose expansion ends here
 	special  bool       // the subtree holds a non-ASCII byte or a structural token
+	// specialText: the same, not counting a last END (ids spelled ASCII
+	// bytes + END, all allowed in a string that may end: see asciiEndIDs).
+	specialText bool
 }
 
 type trieEdge struct {
@@ -42,6 +45,8 @@ func buildTrie(m *Merges) *idTrie {
 		for _, e := range n.children {
 			sortAll(e.c)
 			n.special = n.special || e.tok >= 0x80 || e.c.special
+			lastEnd := e.tok == TokEnd && len(e.c.children) == 0
+			n.specialText = n.specialText || e.tok >= 0x80 && !lastEnd || e.c.specialText
 		}
 	}
 	sortAll(root)
@@ -67,6 +72,23 @@ func asciiIDs(m *Merges) bitset {
 	return b
 }
 
+// asciiEndIDs is the set of merged ids spelled ASCII bytes then END: in a
+// string at a character boundary that may end, they are all allowed.
+func asciiEndIDs(m *Merges) bitset {
+	b := newBitset(m.Size())
+	for id := m.Base; id < m.Size(); id++ {
+		e := m.exp[id]
+		ok := len(e) >= 2 && e[len(e)-1] == TokEnd
+		for _, t := range e[:len(e)-1] {
+			ok = ok && t < 0x80
+		}
+		if ok {
+			b.set(Token(id))
+		}
+	}
+	return b
+}
+
 // AllowedIDs returns the content ids that may come next from the machine's
 // state: a base id when the grammar allows it, a merged id when its whole
 // expansion is accepted. The machine is not changed.
@@ -75,6 +97,7 @@ func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
 		for _, m := range t.Tables {
 			t.tries = append(t.tries, buildTrie(m))
 			t.ascii = append(t.ascii, asciiIDs(m))
+			t.asciiEnd = append(t.asciiEnd, asciiEndIDs(m))
 		}
 	})
 	res := newBitset(t.Layout.Content)
@@ -84,7 +107,7 @@ func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
 	}
 	if !m.Done() {
 		c := m.class()
-		w := idWalk{root: t.tries[c], ascii: t.ascii[c]}
+		w := idWalk{root: t.tries[c], ascii: t.ascii[c], asciiEnd: t.asciiEnd[c]}
 		w.walk(w.root, m, allowed, res)
 	}
 	return res
@@ -93,8 +116,17 @@ func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
 // idWalk walks the trie of one merge table (that of the state the walk
 // starts in: every merged id means what its first state's table says).
 type idWalk struct {
-	root  *idTrie
-	ascii bitset
+	root            *idTrie
+	ascii, asciiEnd bitset
+	text            bool // in a string that may end here: asciiEnd is allowed, last ENDs need no walk
+}
+
+// special reports whether the walk must enter n's subtree.
+func (t *idWalk) special(n *idTrie) bool {
+	if t.text {
+		return n.specialText
+	}
+	return n.special
 }
 
 func (t *idWalk) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
@@ -107,9 +139,15 @@ func (t *idWalk) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
 			}
 		}
 		if n == t.root && f.u8need == 0 {
-			// From the root, every all-ASCII expansion is allowed in a string;
+			// From the root, every all-ASCII expansion is allowed in a string,
+			// and so is every ASCII one closed by END if the string may end;
 			// only subtrees with other tokens need a walk.
 			res.or(t.ascii)
+			if after != nil {
+				res.or(t.asciiEnd)
+				t.text = true
+				defer func() { t.text = false }()
+			}
 			t.walkBytesSpecial(n, m, *f, after, res)
 			return
 		}
@@ -197,7 +235,7 @@ func (t *idWalk) walkBytesSpecial(n *idTrie, m *Machine, u8 frame, after *afterE
 			t.walkBytes(sub, m, u8, nil, after, res)
 			continue
 		}
-		if !e.c.special {
+		if !t.special(e.c) {
 			continue // all-ASCII subtree: already in res
 		}
 		if e.tok == TokEnd {
@@ -216,7 +254,7 @@ func (t *idWalk) walkBytesSpecial(n *idTrie, m *Machine, u8 frame, after *afterE
 // without anything special below are skipped (their ids are all-ASCII).
 func (t *idWalk) walkBytesSpecialDeep(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res bitset) {
 	for _, e := range n.children {
-		if e.tok < 0x80 && !e.c.special {
+		if e.tok < 0x80 && !t.special(e.c) {
 			continue
 		}
 		if e.tok < 0x80 {

@@ -48,6 +48,7 @@ type Tokenizer struct {
 	trieOnce  sync.Once
 	tries     []*idTrie
 	ascii     []bitset // per table: merged ids spelled in ASCII bytes only
+	asciiEnd  []bitset // per table: merged ids spelled ASCII bytes then END
 	matchOnce sync.Once
 	match     []*matchTrie
 }
