@@ -127,6 +127,27 @@ for label, name in (("one-table", "8,192, one shared merge table (`--classes 1`)
           f"{100*r['fewer_tokens_than_o200k_yaml']:.1f}% | {float(secs):.1f} | {int(rss)/1024:.0f} |")
 PY
 
+echo "== Tokenizer: five holdout splits (10% of repositories each, seeds 1-5): how much the held-out figure depends on the split"
+for seed in 1 2 3 4 5; do
+  bin/tct train-tokenizer "$corpus" --seed "$seed" --out "$res/tok.seed$seed.json" > /dev/null 2>&1
+  bin/tct tokenize "$corpus" --tokenizer "$res/tok.seed$seed.json" --held-out --vs o200k --json > "$res/split.seed$seed.json"
+  bin/tct train-tokenizer "$corpus" --seed "$seed" --classes 1 --out "$res/tok.seed$seed.one.json" > /dev/null 2>&1
+  bin/tct tokenize "$corpus" --tokenizer "$res/tok.seed$seed.one.json" --held-out --vs o200k --json > "$res/split.seed$seed.one.json"
+done
+python3 - "$res" <<'PY' | tee "$res/splits.md"
+import json, sys
+res = sys.argv[1]
+rows = [json.load(open(f"{res}/split.seed{s}.json")) for s in range(1, 6)]
+one = [json.load(open(f"{res}/split.seed{s}.one.json")) for s in range(1, 6)]
+pct = lambda r, k: 100 * r[f"fewer_tokens_than_o200k_{k}"]
+print("| holdout seed | held-out documents | tokens (tct) | fewer than o200k JSON | fewer than o200k YAML | one table: JSON | one table: YAML |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+for s, (r, o) in enumerate(zip(rows, one), 1):
+    print(f"| {s} | {r['documents']} | {r['tokens']:,} | {pct(r, 'json'):.1f}% | {pct(r, 'yaml'):.1f}% | {pct(o, 'json'):.1f}% | {pct(o, 'yaml'):.1f}% |")
+mean = lambda rs, k: sum(pct(r, k) for r in rs) / len(rs)
+print(f"| mean | | | **{mean(rows, 'json'):.1f}%** | **{mean(rows, 'yaml'):.1f}%** | {mean(one, 'json'):.1f}% | {mean(one, 'yaml'):.1f}% |")
+PY
+
 echo "== Pipeline end to end (dump -> shards) beside conversion alone, and memory on a dump 10x the corpus"
 pipe() { # label input workers
   rm -rf "$res/shards.$1"
