@@ -8,12 +8,14 @@ import (
 
 // Explain writes one line per content id: the id, its kind (a base token or
 // a merge of n base tokens), the names of its base tokens in context, and
-// the JSON text it produced.
+// the JSON text it produced. Like Decode it stops at the end of the
+// document and says how many ids are left over.
 func (t *Tokenizer) Explain(w io.Writer, ids []int32) error {
 	m := t.Grammar.NewMachine(false)
 	for i, id := range ids {
 		if m.Done() {
-			return fmt.Errorf("id %d at position %d: %w", id, i, ErrDone)
+			fmt.Fprintf(w, "        (the document ends here; %d surplus ids)\n", len(ids)-i)
+			return nil
 		}
 		exp := t.Expansion(m, id)
 		if exp == nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/tct-dev/tct/configs"
 	"github.com/tct-dev/tct/tokenizer"
 )
 
@@ -357,4 +358,74 @@ func checkAllowedAlong(t *testing.T, g *tokenizer.Grammar, toks []Tok) {
 			}
 		}
 	}
+}
+
+// FuzzDecodeIDs: arbitrary content-id sequences under the shipped tokenizer
+// (merge classes: an id means what the table of its state says) never make
+// Decode, DecodePrefix, Explain or AllowedIDs panic; their errors agree;
+// AllowedIDs agrees with Advance for the next id along the sequence; and a
+// decoded document encodes back to ids that decode to the same bytes.
+func FuzzDecodeIDs(f *testing.F) {
+	tok, err := tokenizer.Parse(configs.Tokenizer)
+	if err != nil {
+		f.Fatal(err)
+	}
+	enc := tok.NewEncoder()
+	for _, d := range fuzzSeedDocs {
+		if ids, _, err := enc.Encode(nil, []byte(d)); err == nil {
+			b := make([]byte, 0, 2*len(ids))
+			for _, id := range ids {
+				b = binary.BigEndian.AppendUint16(b, uint16(id))
+			}
+			f.Add(b)
+		}
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ids := make([]int32, 0, len(data)/2)
+		for i := 0; i+1 < len(data); i += 2 {
+			ids = append(ids, int32(int(binary.BigEndian.Uint16(data[i:]))%(tok.Layout.Content+20)))
+		}
+		out, consumed, err := tok.Decode(ids)
+		prefix, perr := tok.DecodePrefix(ids)
+		xerr := tok.Explain(io.Discard, ids)
+		if consumed < 0 || consumed > len(ids) {
+			t.Fatalf("consumed %d of %d", consumed, len(ids))
+		}
+		truncated := errors.Is(err, tokenizer.ErrTruncated)
+		if (perr != nil) != (err != nil && !truncated) {
+			t.Fatalf("DecodePrefix error %v, Decode error %v", perr, err)
+		}
+		if (xerr != nil) != (err != nil && !truncated) {
+			t.Fatalf("Explain error %v, Decode error %v", xerr, err)
+		}
+		m := tok.Grammar.NewMachine(false)
+		for _, id := range ids[:min(len(ids), 24)] {
+			allowed := tok.AllowedIDs(m).Has(tokenizer.Token(id))
+			if ok := tok.Advance(m.Clone(), id) == nil; ok != allowed {
+				t.Fatalf("id %d: AllowedIDs %v, Advance ok %v", id, allowed, ok)
+			}
+			if tok.Advance(m, id) != nil || m.Done() {
+				break
+			}
+		}
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(prefix, out) || !json.Valid(out) {
+			t.Fatalf("Decode %q, DecodePrefix %q", out, prefix)
+		}
+		again, _, err := enc.Encode(nil, out)
+		if err != nil {
+			var sc depthScanner
+			if sc.feed(out); sc.max >= 500 {
+				return // Encode's nesting bound
+			}
+			t.Fatalf("Encode(Decode(x)) of %q: %v", out, err)
+		}
+		out2, n2, err := tok.Decode(again)
+		if err != nil || n2 != len(again) || !bytes.Equal(out2, out) {
+			t.Fatalf("re-encoded %q decodes to %q (%d of %d ids, %v)", out, out2, n2, len(again), err)
+		}
+	})
 }
