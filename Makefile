@@ -40,7 +40,8 @@ fuzz:
 	$(GO) test ./stages -run '^$$' -fuzz FuzzJSONLReader -fuzztime 30s
 	$(GO) test ./stages -run '^$$' -fuzz FuzzTopFields -fuzztime 30s
 	$(GO) test ./tokenizer -run '^$$' -fuzz FuzzRoundTrip -fuzztime 30s
-	$(GO) test ./tokenizer -run '^$$' -fuzz FuzzDecode -fuzztime 30s
+	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s
+	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzDecodeIDs$$' -fuzztime 30s
 
 clean:
 	rm -rf bin $(OUT)
