@@ -94,12 +94,19 @@ func (c *CountSegments) Process(_ context.Context, r *Record) error {
 // Result merges the workers' counts into weighted segments, each token
 // spelled class·base + token (tokenizer.TrainClasses).
 func (c *CountSegments) Result() (tokenizer.Segments, int64) {
-	all := map[string]int64{}
+	// The first worker's map takes the others' counts; each is dropped once
+	// merged, so the peak is about one full map.
+	var all map[string]int64
 	var docs int64
 	for _, w := range c.all {
-		for k, v := range w.counts {
-			all[k] += v
+		if all == nil {
+			all = w.counts
+		} else {
+			for k, v := range w.counts {
+				all[k] += v
+			}
 		}
+		w.counts = nil
 		docs += w.docs
 	}
 	out := tokenizer.Segments{}
