@@ -95,7 +95,11 @@ summary with a few samples.`,
 				return err
 			}
 			ref := fieldDistributions(corpus)
-			for _, constrained := range []bool{true, false} {
+			modes := []bool{true, false}
+			if n <= 0 {
+				modes = nil // -n 0: loss and bits per byte only
+			}
+			for _, constrained := range modes {
 				g, err := generate(tr, tok, genOptions{N: n, Constrained: constrained, MaxTokens: maxTokens,
 					Sampler: model.Sampler{Temperature: 0.8, TopK: 50, TopP: 0.95, Rng: rand.New(rand.NewPCG(1, 2))}})
 				if err != nil {
@@ -153,7 +157,7 @@ summary with a few samples.`,
 	fs := cmd.Flags()
 	fs.StringVar(&runDir, "checkpoint", "", "run directory of tct train")
 	fs.StringVar(&shardDir, "shards", "", "shard directory (validation split and the corpus distribution)")
-	fs.IntVarP(&n, "n", "n", 16, "samples with and without constraints")
+	fs.IntVarP(&n, "n", "n", 16, "samples with and without constraints (0: loss and bits per byte only)")
 	fs.IntVar(&maxTokens, "max-tokens", 0, "stop a sample after this many ids (default: the context)")
 	fs.StringVar(&schemaStore, "schemastore", "", "SchemaStore's github-workflow.json, to validate against it too")
 	fs.StringVar(&mdPath, "report", "", "write a Markdown summary here")

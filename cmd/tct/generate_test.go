@@ -58,4 +58,16 @@ func TestGenerateConstrained(t *testing.T) {
 			t.Errorf("constrained sampling produced %d invalid samples", invalid)
 		}
 	}
+	// eval -n 0: the loss and bits per byte over the whole validation split, no samples.
+	out, stderr, err := run(t, "eval", "--checkpoint", runDir, "--shards", sh, "-n", "0", "--json")
+	if err != nil {
+		t.Fatalf("eval -n 0: %v\n%s", err, stderr)
+	}
+	var rep evalReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !(rep.ValBPB > 0 && rep.ValLoss > 0) || rep.Constrained.Samples != 0 {
+		t.Errorf("eval -n 0: val loss %v, bpb %v, %v samples", rep.ValLoss, rep.ValBPB, rep.Constrained.Samples)
+	}
 }
