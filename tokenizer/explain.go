@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// Explain writes one line per content id: the id, its kind (a base token or
-// a merge of n base tokens), the names of its base tokens in context, and
+// Explain writes one line per content id: the id, its kind (a base token, or
+// a merge of n base tokens from merge table k: merge/n:k), the names of its
+// base tokens in context, and
 // the JSON text it produced. Like Decode it stops at the end of the
 // document and says how many ids are left over.
 func (t *Tokenizer) Explain(w io.Writer, ids []int32) error {
@@ -17,6 +18,7 @@ func (t *Tokenizer) Explain(w io.Writer, ids []int32) error {
 			fmt.Fprintf(w, "        (the document ends here; %d surplus ids)\n", len(ids)-i)
 			return nil
 		}
+		class := m.class()
 		exp := t.Expansion(m, id)
 		if exp == nil {
 			return fmt.Errorf("id %d at position %d is not a content id (merge class %d)", id, i, m.class())
@@ -40,9 +42,9 @@ func (t *Tokenizer) Explain(w io.Writer, ids []int32) error {
 		}
 		kind := "base"
 		if len(exp) > 1 {
-			kind = fmt.Sprintf("merge/%d", len(exp))
+			kind = fmt.Sprintf("merge/%d:%d", len(exp), class)
 		}
-		fmt.Fprintf(w, "%6d  %5d  %-9s %-40s %s\n", i, id, kind, strings.Join(names, " "), m.JSON()[before:])
+		fmt.Fprintf(w, "%6d  %5d  %-11s %-40s %s\n", i, id, kind, strings.Join(names, " "), m.JSON()[before:])
 	}
 	if !m.Done() {
 		fmt.Fprintln(w, "        (the document is incomplete)")

@@ -280,7 +280,7 @@ func explainFiles(cmd *cobra.Command, tok *tokenizer.Tokenizer, cfg stages.Conve
 			return err
 		}
 		fmt.Fprintf(out, "# %s: %d bytes of JSON, %d tokens; %d values, %d fallback\n", r.Source(), len(r.JSON), len(ids), st.Values, st.Fallback)
-		fmt.Fprintf(out, "%6s  %5s  %-9s %-40s %s\n", "pos", "id", "kind", "tokens in context", "JSON")
+		fmt.Fprintf(out, "%6s  %5s  %-11s %-40s %s\n", "pos", "id", "kind", "tokens in context", "JSON")
 		return tok.Explain(out, ids)
 	})
 	return p.Wait()
