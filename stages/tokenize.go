@@ -11,8 +11,8 @@ import (
 	"github.com/tct-dev/tct/tokenizer"
 )
 
-// CountSegments counts the base-token segments of converted documents, per
-// merge class, for merge training. Each worker counts into its own map;
+// CountSegments counts the base-token segments of converted documents, each
+// token tagged with its merge class, for merge training. Each worker counts into its own map;
 // Result merges them, so the counts do not depend on how records were
 // spread over workers.
 //

@@ -81,9 +81,8 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	if err != nil {
 		return nil, nil, err
 	}
-	nsegs := len(segs)
 	t.Dict = dict
-	t.Meta = tokenizer.Meta{Inputs: cfg.Convert.Inputs, Documents: int(docs), Segments: nsegs,
+	t.Meta = tokenizer.Meta{Inputs: cfg.Convert.Inputs, Documents: int(docs), Segments: len(segs),
 		HoldoutFraction: cfg.Holdout, HoldoutSeed: cfg.Seed,
 		MinFreq: minFreq, LongString: tokenizer.LongString, SegmentWeight: "sqrt per repository"}
 	return t, summary, nil

@@ -9,9 +9,10 @@ import (
 // shared, and each further table serves the nodes listed for it (the free
 // text of `run` scripts, say). An id above the base alphabet means what the
 // table of the current grammar state says, as KEY and ENUM slots already
-// do, so each class has the whole merge range to itself. The encoder ends a
-// segment where the class changes, so a merge never spans two classes, and
-// the machine reads the class from its state (Machine.class).
+// do, so each class has the whole merge range to itself. The encoder tags
+// every base token with its class and the machine reads the same class from
+// its state (Machine.class); a merged id belongs to the class of its first
+// token and may run on into tokens of another class (a key, then its value).
 
 // MaxClasses bounds the number of merge tables.
 const MaxClasses = 16
