@@ -15,50 +15,8 @@ type Merges struct {
 	// that starts in this table's class may run into another class (a KEY
 	// token, then the start of a run script).
 	Right []uint8
-	rank  rankTable // built only by the merge-order reference (tests)
 	exp   [][]Token // id → base tokens
 }
-
-// rankTable maps a pair to its merge rank: open addressing with linear
-// probing over a power-of-two table, several times faster than a Go map on
-// the hot path of encoding.
-type rankTable struct {
-	keys  []uint32 // pairKey+1; 0 is empty
-	ranks []int32
-	mask  uint32
-}
-
-func newRankTable(n int) rankTable {
-	size := 1
-	for size < 4*n+16 {
-		size <<= 1
-	}
-	return rankTable{keys: make([]uint32, size), ranks: make([]int32, size), mask: uint32(size - 1)}
-}
-
-func hashPair(k uint32) uint32 { return (k * 0x9E3779B1) >> 7 }
-
-func (t *rankTable) put(k uint32, r int32) {
-	for i := hashPair(k) & t.mask; ; i = (i + 1) & t.mask {
-		if t.keys[i] == 0 || t.keys[i] == k+1 {
-			t.keys[i], t.ranks[i] = k+1, r
-			return
-		}
-	}
-}
-
-func (t *rankTable) get(k uint32) (int32, bool) {
-	for i := hashPair(k) & t.mask; ; i = (i + 1) & t.mask {
-		switch t.keys[i] {
-		case k + 1:
-			return t.ranks[i], true
-		case 0:
-			return 0, false
-		}
-	}
-}
-
-func pairKey(a, b int32) uint32 { return uint32(a)<<16 | uint32(b) }
 
 // NewMerges indexes one table of merges.
 func NewMerges(base int, pairs [][2]int32) (*Merges, error) {

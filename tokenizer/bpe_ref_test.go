@@ -1,5 +1,7 @@
 package tokenizer
 
+import "sync"
+
 // The merges applied in rank order (classic BPE encoding). Encoding uses the
 // shortest spelling instead (matchTrie); this is the reference the tests
 // compare it with.
@@ -132,14 +134,59 @@ func (m *Merges) applyHeap(seg []int32) []int32 {
 	return seg[:w]
 }
 
-// ranks indexes the merges by rank (built on first use; only the merge-order
-// reference needs it).
+// rankCache holds each table's rank index (only this reference needs one).
+var rankCache sync.Map // *Merges → *rankTable
+
+// ranks indexes the merges by rank (built on first use).
 func (m *Merges) ranks() *rankTable {
-	if m.rank.keys == nil {
-		m.rank = newRankTable(len(m.Pairs))
-		for i, p := range m.Pairs {
-			m.rank.put(pairKey(p[0], p[1]), int32(i))
+	if r, ok := rankCache.Load(m); ok {
+		return r.(*rankTable)
+	}
+	r := newRankTable(len(m.Pairs))
+	for i, p := range m.Pairs {
+		r.put(pairKey(p[0], p[1]), int32(i))
+	}
+	rankCache.Store(m, &r)
+	return &r
+}
+
+// rankTable maps a pair to its merge rank: open addressing with linear
+// probing over a power-of-two table, several times faster than a Go map on
+// the hot path of encoding.
+type rankTable struct {
+	keys  []uint32 // pairKey+1; 0 is empty
+	ranks []int32
+	mask  uint32
+}
+
+func newRankTable(n int) rankTable {
+	size := 1
+	for size < 4*n+16 {
+		size <<= 1
+	}
+	return rankTable{keys: make([]uint32, size), ranks: make([]int32, size), mask: uint32(size - 1)}
+}
+
+func hashPair(k uint32) uint32 { return (k * 0x9E3779B1) >> 7 }
+
+func (t *rankTable) put(k uint32, r int32) {
+	for i := hashPair(k) & t.mask; ; i = (i + 1) & t.mask {
+		if t.keys[i] == 0 || t.keys[i] == k+1 {
+			t.keys[i], t.ranks[i] = k+1, r
+			return
 		}
 	}
-	return &m.rank
 }
+
+func (t *rankTable) get(k uint32) (int32, bool) {
+	for i := hashPair(k) & t.mask; ; i = (i + 1) & t.mask {
+		switch t.keys[i] {
+		case k + 1:
+			return t.ranks[i], true
+		case 0:
+			return 0, false
+		}
+	}
+}
+
+func pairKey(a, b int32) uint32 { return uint32(a)<<16 | uint32(b) }
