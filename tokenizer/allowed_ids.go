@@ -53,40 +53,26 @@ func buildTrie(m *Merges) *idTrie {
 	return root
 }
 
-// asciiIDs is the set of merged ids whose expansion is ASCII bytes only:
-// inside a string at a character boundary they are all allowed, without a walk.
-func asciiIDs(m *Merges) bitset {
-	b := newBitset(m.Size())
-	for id := m.Base; id < m.Size(); id++ {
-		ok := true
-		for _, t := range m.exp[id] {
-			if t >= 0x80 {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			b.set(Token(id))
-		}
-	}
-	return b
-}
-
-// asciiEndIDs is the set of merged ids spelled ASCII bytes then END: in a
-// string at a character boundary that may end, they are all allowed.
-func asciiEndIDs(m *Merges) bitset {
-	b := newBitset(m.Size())
+// asciiSets returns the merged ids spelled in ASCII bytes only, and those
+// spelled ASCII bytes then END: inside a string at a character boundary the
+// first are all allowed without a walk, and the second too when the string
+// may end there.
+func asciiSets(m *Merges) (ascii, asciiEnd bitset) {
+	ascii, asciiEnd = newBitset(m.Size()), newBitset(m.Size())
 	for id := m.Base; id < m.Size(); id++ {
 		e := m.exp[id]
-		ok := len(e) >= 2 && e[len(e)-1] == TokEnd
-		for _, t := range e[:len(e)-1] {
-			ok = ok && t < 0x80
+		n := 0 // leading ASCII bytes
+		for n < len(e) && e[n] < 0x80 {
+			n++
 		}
-		if ok {
-			b.set(Token(id))
+		switch {
+		case n == len(e):
+			ascii.set(Token(id))
+		case n == len(e)-1 && n >= 1 && e[n] == TokEnd:
+			asciiEnd.set(Token(id))
 		}
 	}
-	return b
+	return ascii, asciiEnd
 }
 
 // AllowedIDs returns the content ids that may come next from the machine's
@@ -96,8 +82,8 @@ func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
 	t.trieOnce.Do(func() {
 		for _, m := range t.Tables {
 			t.tries = append(t.tries, buildTrie(m))
-			t.ascii = append(t.ascii, asciiIDs(m))
-			t.asciiEnd = append(t.asciiEnd, asciiEndIDs(m))
+			ascii, asciiEnd := asciiSets(m)
+			t.ascii, t.asciiEnd = append(t.ascii, ascii), append(t.asciiEnd, asciiEnd)
 		}
 	})
 	res := newBitset(t.Layout.Content)
