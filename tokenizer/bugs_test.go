@@ -53,7 +53,7 @@ func TestBugStrictDeadEndAfterUTF8LeadInPatternKey(t *testing.T) {
 		}
 	}
 	// The same on the real schema: a job id under "jobs".
-	g = realGrammar(t, realSchemas["ours"])
+	g = realGrammar(t, schemas["ours"])
 	m := g.NewMachine(true)
 	jobs := -1
 	for i, p := range g.Root().Props {

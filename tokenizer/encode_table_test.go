@@ -360,7 +360,7 @@ func TestEncodeTable(t *testing.T) {
 // A known key costs exactly one token, in every position of a real schema:
 // {"on":"push"} is KEY on, ENUM push, END_OBJ under both workflow schemas.
 func TestOnPushRealSchemas(t *testing.T) {
-	for name, path := range realSchemas {
+	for name, path := range schemas {
 		t.Run(name, func(t *testing.T) {
 			g := realGrammar(t, path)
 			toks, st, err := g.Encode(nil, []byte(`{"on":"push"}`))

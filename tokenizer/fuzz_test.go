@@ -127,8 +127,8 @@ func TestCanonicalJSONHelper(t *testing.T) {
 // fuzzGrammars are the grammars the fuzz targets run under.
 func fuzzGrammars(t testing.TB) map[string]*tokenizer.Grammar {
 	return map[string]*tokenizer.Grammar{
-		"ours":        realGrammar(t, realSchemas["ours"]),
-		"schemastore": realGrammar(t, realSchemas["schemastore"]),
+		"ours":        realGrammar(t, schemas["ours"]),
+		"schemastore": realGrammar(t, schemas["schemastore"]),
 		"types":       mustGrammar(t, tableSchemas[3].schema),
 		"tree":        mustGrammar(t, tableSchemas[5].schema),
 		"pattern":     mustGrammar(t, tableSchemas[6].schema),

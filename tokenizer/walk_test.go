@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"unicode/utf8"
@@ -21,11 +20,6 @@ import (
 	"github.com/tct-dev/tct/tokenizer"
 )
 
-var realSchemas = map[string]string{
-	"ours":        filepath.Join("..", "configs", "workflow.schema.json"),
-	"schemastore": filepath.Join("..", "..", "shared", "schemas", "github-workflow.json"),
-}
-
 var realGrammars sync.Map // path → *tokenizer.Grammar
 
 func realGrammar(t testing.TB, path string) *tokenizer.Grammar {
@@ -33,14 +27,7 @@ func realGrammar(t testing.TB, path string) *tokenizer.Grammar {
 	if g, ok := realGrammars.Load(path); ok {
 		return g.(*tokenizer.Grammar)
 	}
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Skip(err)
-	}
-	g, err := tokenizer.CompileSchema(src)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	g := loadGrammar(t, path)
 	realGrammars.Store(path, g)
 	return g
 }
@@ -277,7 +264,7 @@ func randomWalk(t testing.TB, g *tokenizer.Grammar, rng *rand.Rand, o walkOpts) 
 // complete non-strict walk round-trips through Decode.
 func TestAllowedAdvanceConsistency(t *testing.T) {
 	for _, name := range []string{"ours", "schemastore"} {
-		g := realGrammar(t, realSchemas[name])
+		g := realGrammar(t, schemas[name])
 		for _, strict := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/strict=%v", name, strict), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(7, uint64(len(name))*2+map[bool]uint64{false: 0, true: 1}[strict]))
@@ -320,8 +307,8 @@ func TestStrictWalkDocuments(t *testing.T) {
 	const want = 200
 	for _, name := range []string{"ours", "schemastore"} {
 		t.Run(name, func(t *testing.T) {
-			g := realGrammar(t, realSchemas[name])
-			src, _ := os.ReadFile(realSchemas[name])
+			g := realGrammar(t, schemas[name])
+			src, _ := os.ReadFile(schemas[name])
 			export := g.ExportSchema()
 			if !json.Valid(export) {
 				t.Fatalf("ExportSchema is not JSON")
@@ -433,7 +420,7 @@ func TestExportSchemaOnWorkflows(t *testing.T) {
 	}
 	for _, name := range []string{"ours", "schemastore"} {
 		t.Run(name, func(t *testing.T) {
-			g := realGrammar(t, realSchemas[name])
+			g := realGrammar(t, schemas[name])
 			exported := compileValidator(t, name+"-export", g.ExportSchema())
 			for _, d := range docs {
 				toks, st, err := g.Encode(nil, []byte(d))
@@ -457,7 +444,7 @@ func TestExportSchemaOnWorkflows(t *testing.T) {
 // TestConcurrentMachines: machines over one grammar run concurrently (the
 // grammar is shared read-only; run under -race to check).
 func TestConcurrentMachines(t *testing.T) {
-	g := realGrammar(t, realSchemas["schemastore"])
+	g := realGrammar(t, schemas["schemastore"])
 	for i := range 4 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
