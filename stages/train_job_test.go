@@ -3,7 +3,9 @@ package stages
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,17 +18,7 @@ import (
 // their own, an id means different text in the two tables, a merge starts
 // at the `run` key and runs into the script, and the file keeps it all.
 func TestTrainTokenizerClasses(t *testing.T) {
-	root := t.TempDir()
-	scripts := []string{"npm ci && npm test", "go test ./... -race", "pip install -r requirements.txt"}
-	for r := range 6 {
-		for i := range 12 {
-			dir := filepath.Join(root, fmt.Sprintf("owner%d", r), "repo", ".github", "workflows")
-			must(t, os.MkdirAll(dir, 0o755))
-			doc := fmt.Sprintf("name: build %d\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - name: step %d of the build\n        run: %s\n      - run: echo done %d\n",
-				i, r, scripts[(r+i)%len(scripts)], i)
-			must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("w%d.yml", i)), []byte(doc), 0o644))
-		}
-	}
+	root := classDump(t)
 	cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
 		Classes: tokenizer.ClassOptions{Max: 3, MinShare: 0.05}}
 	cfg.Convert.Inputs = []string{root}
@@ -37,7 +29,7 @@ func TestTrainTokenizerClasses(t *testing.T) {
 	if sum.Written != 72 {
 		t.Fatalf("written %d of 72", sum.Written)
 	}
-	if len(tok.Tables) != 3 || tok.Classes[0][0] != "$.jobs.<^[_a-zA-Z][a-zA-Z0-9_-]*$>.steps[].run" {
+	if len(tok.Tables) != 3 || tok.Classes[0][0] != runNode {
 		t.Fatalf("classes %v (%d tables); want the run scripts first", tok.Classes, len(tok.Tables))
 	}
 	base := int32(tok.Grammar.Size)
@@ -55,6 +47,93 @@ func TestTrainTokenizerClasses(t *testing.T) {
 	if !cross {
 		t.Error("no merge of table 0 runs into a run script")
 	}
+	back := fileRoundTrip(t, tok)
+	checkClassRoundTrip(t, back)
+	// A version 2 file (each class with its table, table 0 at the top) still
+	// loads, to the same tokenizer.
+	v3, _ := tok.Marshal()
+	var f map[string]json.RawMessage
+	var tables, classes []map[string]json.RawMessage
+	must(t, json.Unmarshal(v3, &f))
+	must(t, json.Unmarshal(f["tables"], &tables))
+	must(t, json.Unmarshal(f["classes"], &classes))
+	f["version"] = json.RawMessage("2")
+	f["merges"], f["merges_right"] = tables[0]["merges"], tables[0]["merges_right"]
+	for i, c := range classes {
+		maps.Copy(c, tables[i+1])
+	}
+	f["classes"] = rawJSON(t, classes)
+	delete(f, "tables")
+	v2 := rawJSON(t, f)
+	old, err := tokenizer.Parse(v2)
+	if err != nil {
+		t.Fatalf("version 2 file: %v", err)
+	}
+	if again, _ := old.Marshal(); !bytes.Equal(again, v3) {
+		t.Error("the version 2 file loads to another tokenizer")
+	}
+}
+
+// Lexical states: with two, each class has a table for positions after a
+// letter or digit and one for the rest; the same id spells different text
+// in the two, and the file keeps the setting.
+func TestTrainTokenizerLexStates(t *testing.T) {
+	cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
+		Classes: tokenizer.ClassOptions{Max: 3, MinShare: 0.05, Lex: 2}}
+	cfg.Convert.Inputs = []string{classDump(t)}
+	tok, _, err := TrainTokenizer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tok.Tables) != 6 || tok.Lex != 2 || tok.Classes[0][0] != runNode {
+		t.Fatalf("%d tables, %d lexical states, classes %v; want 6, 2, the run scripts first", len(tok.Tables), tok.Lex, tok.Classes)
+	}
+	base := int32(tok.Grammar.Size)
+	start, word := tok.Tables[2], tok.Tables[3] // run scripts: at a value's start or after a space, after a letter
+	if start.Size() <= int(base) || word.Size() <= int(base) {
+		t.Fatalf("run-script tables of %d and %d ids: no merges", start.Size(), word.Size())
+	}
+	if bytes.Equal(tokenString(start.Expansion(base)), tokenString(word.Expansion(base))) {
+		t.Errorf("id %d spells the same in both lexical states", base)
+	}
+	back := fileRoundTrip(t, tok)
+	if back.Lex != 2 || len(back.Tables) != 6 {
+		t.Fatalf("the file lost the lexical states: %d, %d tables", back.Lex, len(back.Tables))
+	}
+	checkClassRoundTrip(t, back)
+}
+
+// rawJSON marshals v as the tokenizer file does (no HTML escapes).
+func rawJSON(t *testing.T, v any) json.RawMessage {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	must(t, enc.Encode(v))
+	return bytes.TrimSpace(b.Bytes())
+}
+
+const runNode = "$.jobs.<^[_a-zA-Z][a-zA-Z0-9_-]*$>.steps[].run"
+
+// classDump writes 72 workflows of 6 repositories whose run scripts repeat.
+func classDump(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	scripts := []string{"npm ci && npm test", "go test ./... -race", "pip install -r requirements.txt"}
+	for r := range 6 {
+		for i := range 12 {
+			dir := filepath.Join(root, fmt.Sprintf("owner%d", r), "repo", ".github", "workflows")
+			must(t, os.MkdirAll(dir, 0o755))
+			doc := fmt.Sprintf("name: build %d\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - name: step %d of the build\n        run: %s\n      - run: echo done %d\n",
+				i, r, scripts[(r+i)%len(scripts)], i)
+			must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("w%d.yml", i)), []byte(doc), 0o644))
+		}
+	}
+	return root
+}
+
+// fileRoundTrip writes the tokenizer file and reads it back: same bytes.
+func fileRoundTrip(t *testing.T, tok *tokenizer.Tokenizer) *tokenizer.Tokenizer {
+	t.Helper()
 	b, err := tok.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +146,13 @@ func TestTrainTokenizerClasses(t *testing.T) {
 	if !bytes.Equal(b, b2) {
 		t.Fatal("the tokenizer file does not survive Parse and Marshal")
 	}
+	return back
+}
+
+// checkClassRoundTrip encodes a document of the dump's kind: it round-trips
+// in few ids.
+func checkClassRoundTrip(t *testing.T, back *tokenizer.Tokenizer) {
+	t.Helper()
 	doc := []byte(`{"jobs":{"test":{"runs-on":"ubuntu-latest","steps":[{"run":"npm ci && npm test"},{"name":"step 9 of the build","run":"go test ./... -race"}]}},"name":"build 3","on":"push"}`)
 	ids, _, err := back.NewEncoder().Encode(nil, doc)
 	if err != nil {

@@ -17,11 +17,83 @@ import (
 // MaxClasses bounds the number of merge tables.
 const MaxClasses = 16
 
+// MaxTables bounds the merge tables (classes × lexical states): a training
+// symbol is table·base + token in 16 bits.
+const MaxTables = 60
+
+// MaxLex is the most lexical states per class.
+const MaxLex = 5
+
+// Lexical states. Within a class, the table of a position also depends on
+// the token before it: a letter or digit, a space, a line break, other
+// punctuation, or no byte at all (the start of a value). The same id then
+// means different text after a letter than after a space, so a class has a
+// merge range per state, and the decoder knows the state from what it has
+// already decoded. lexGroups maps those five kinds to the states of each
+// setting of Lex.
+var lexGroups = [MaxLex + 1][5]uint8{
+	// start, word, space, line break, punctuation
+	1: {0, 0, 0, 0, 0},
+	2: {0, 1, 0, 0, 0},
+	3: {0, 1, 0, 0, 2},
+	4: {0, 1, 2, 0, 3},
+	5: {0, 1, 2, 3, 4},
+}
+
+func lexKind(t Token) int {
+	switch {
+	case t > 255:
+		return 0
+	case t >= 'a' && t <= 'z' || t >= 'A' && t <= 'Z' || t >= '0' && t <= '9' || t >= 0x80 || t == '_':
+		return 1
+	case t == ' ' || t == '\t':
+		return 2
+	case t == '\n' || t == '\r':
+		return 3
+	}
+	return 4
+}
+
+// Tables is the number of merge tables: classes × lexical states.
+func (g *Grammar) Tables() int { return (g.classes + 1) * g.Lex() }
+
+// Lex is the number of lexical states per merge class.
+func (g *Grammar) Lex() int { return max(int(g.lex), 1) }
+
+// tableOf is the merge table of a token of class c after the token prev.
+func (g *Grammar) tableOf(c uint8, prev Token) uint8 {
+	return c*uint8(g.Lex()) + g.lexTab[min(prev, 256)]
+}
+
+// lexRefine turns the class of each token into its table: the class's
+// merge range for the lexical state the token before it leaves.
+func (g *Grammar) lexRefine(toks []Token, classes []uint8) {
+	if g.Lex() == 1 {
+		return
+	}
+	prev := TokEnd
+	for i, t := range toks[:len(classes)] {
+		classes[i] = g.tableOf(classes[i], prev)
+		prev = t
+	}
+}
+
 // SetClasses assigns merge classes: nodes[i] lists the node paths of class
-// i+1; every other node is in class 0.
-func (g *Grammar) SetClasses(nodes [][]string) error {
+// i+1; every other node is in class 0. Each class has lex lexical states
+// (1: none).
+func (g *Grammar) SetClasses(nodes [][]string, lex int) error {
 	if len(nodes)+1 > MaxClasses {
 		return fmt.Errorf("%d merge classes; at most %d", len(nodes)+1, MaxClasses)
+	}
+	if lex < 1 || lex > MaxLex {
+		return fmt.Errorf("%d lexical states; 1 to %d", lex, MaxLex)
+	}
+	if (len(nodes)+1)*lex > MaxTables {
+		return fmt.Errorf("%d merge classes × %d lexical states: more than %d tables", len(nodes)+1, lex, MaxTables)
+	}
+	g.lex, g.classes = uint8(lex), len(nodes)
+	for t := range g.lexTab {
+		g.lexTab[t] = lexGroups[lex][lexKind(Token(t))]
 	}
 	byPath := make(map[string]*Node, len(g.nodes))
 	for _, n := range g.nodes {
@@ -50,16 +122,18 @@ func (m *Machine) class() uint8 {
 	if f == nil {
 		return 0
 	}
+	c := f.node.class
 	if f.kind == fArray {
-		return f.node.items.class
+		c = f.node.items.class
 	}
-	return f.node.class
+	return m.g.tableOf(c, m.prev)
 }
 
 // ClassOptions choose merge classes from the free text of a corpus.
 type ClassOptions struct {
 	Max      int     // merge tables in all (1: one shared table)
 	MinShare float64 // a node needs this share of the free-text bytes
+	Lex      int     // lexical states per class (0 or 1: none)
 }
 
 // Classes picks the grammar nodes whose string values (those not in the

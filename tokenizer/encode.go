@@ -76,10 +76,11 @@ func (g *Grammar) EncodeSegments(dst []Token, bounds []int32, doc []byte) ([]Tok
 }
 
 // EncodeClassed is EncodeSegments that also returns each token's merge
-// class (see classes.go).
+// table (class and lexical state, see classes.go). dst must be empty.
 func (g *Grammar) EncodeClassed(dst []Token, bounds []int32, classes []uint8, doc []byte) ([]Token, []int32, []uint8, Stats, error) {
 	e := encoder{g: g, src: doc, out: dst, bounds: bounds[:0], classes: classes[:0], seg: true, cur: g.root.class}
 	toks, st, err := e.run()
+	g.lexRefine(toks, e.classes)
 	if len(toks) > 0 && (len(e.bounds) == 0 || int(e.bounds[len(e.bounds)-1]) != len(toks)) {
 		e.bounds = append(e.bounds, int32(len(toks)))
 	}

@@ -11,8 +11,10 @@ import (
 
 // FileFormat and FileVersion identify a tokenizer file.
 const (
-	FileFormat  = "tct-tokenizer"
-	FileVersion = 2 // 2: merge classes; version 1 files (one table) still load
+	FileFormat = "tct-tokenizer"
+	// 3: lexical states, all tables in one list; 2: merge classes; 1: one
+	// table. Versions 1 and 2 still load.
+	FileVersion = 3
 )
 
 // Meta records how a tokenizer was trained. It holds no timestamps, so the
@@ -40,17 +42,26 @@ type file struct {
 	Meta     Meta            `json:"meta"`
 	Schema   json.RawMessage `json:"schema"`
 	Dict     *Dictionary     `json:"dictionary,omitempty"`
-	Merges   []int32         `json:"merges"` // table 0, flat: a0, b0, a1, b1, ...
-	// Right is the table of each merge's right part (absent: table 0).
-	Right   []int       `json:"merges_right,omitempty"`
+	// Versions 1 and 2: table 0 (version 3: Tables).
+	Merges []int32 `json:"merges,omitempty"`
+	Right  []int   `json:"merges_right,omitempty"`
+	// Classes lists the grammar nodes of class i+1 (version 2: with its table).
 	Classes []fileClass `json:"classes,omitempty"`
+	Lex     int         `json:"lex_states,omitempty"` // absent: 1
+	Tables  []fileTable `json:"tables,omitempty"`     // version 3: table c·lex+s
 }
 
-// fileClass is merge class i+1: its grammar nodes and its merge table.
+// fileClass is merge class i+1: its grammar nodes (and, in version 2, its table).
 type fileClass struct {
-	Nodes  []string `json:"nodes"`
-	Merges []int32  `json:"merges"`
-	Right  []int    `json:"merges_right,omitempty"`
+	Nodes []string `json:"nodes"`
+	fileTable
+}
+
+// fileTable is a merge table: pairs flat (a0, b0, a1, b1, ...) and the
+// table of each pair's right part (absent: this table).
+type fileTable struct {
+	Merges []int32 `json:"merges,omitempty"`
+	Right  []int   `json:"merges_right,omitempty"`
 }
 
 func intsOf(r []uint8) []int {
@@ -70,7 +81,7 @@ func classesOf(r []int) ([]uint8, error) {
 	}
 	out := make([]uint8, len(r))
 	for i, c := range r {
-		if c < 0 || c >= MaxClasses {
+		if c < 0 || c >= MaxTables {
 			return nil, fmt.Errorf("merge class %d out of range", c)
 		}
 		out[i] = uint8(c)
@@ -101,9 +112,14 @@ func unflatPairs(flat []int32) ([][2]int32, error) {
 func (t *Tokenizer) Marshal() ([]byte, error) {
 	f := file{Format: FileFormat, Version: FileVersion, BaseSize: t.Grammar.Size, Layout: t.Layout,
 		Meta: t.Meta, Schema: t.Grammar.schema, Dict: t.Dict}
-	f.Merges, f.Right = flatPairs(t.Tables[0].Pairs), intsOf(t.Tables[0].Right)
-	for i, nodes := range t.Classes {
-		f.Classes = append(f.Classes, fileClass{Nodes: nodes, Merges: flatPairs(t.Tables[i+1].Pairs), Right: intsOf(t.Tables[i+1].Right)})
+	if t.Lex > 1 {
+		f.Lex = t.Lex
+	}
+	for _, nodes := range t.Classes {
+		f.Classes = append(f.Classes, fileClass{Nodes: nodes})
+	}
+	for _, m := range t.Tables {
+		f.Tables = append(f.Tables, fileTable{Merges: flatPairs(m.Pairs), Right: intsOf(m.Right)})
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -136,7 +152,7 @@ func Parse(b []byte) (*Tokenizer, error) {
 	if f.Format != FileFormat {
 		return nil, fmt.Errorf("not a tokenizer file (format %q)", f.Format)
 	}
-	if f.Version != FileVersion && f.Version != 1 {
+	if f.Version < 1 || f.Version > FileVersion {
 		return nil, fmt.Errorf("tokenizer file version %d; this build reads version %d", f.Version, FileVersion)
 	}
 	g, err := CompileSchemaDict(f.Schema, f.Dict)
@@ -146,29 +162,36 @@ func Parse(b []byte) (*Tokenizer, error) {
 	if g.Size != f.BaseSize {
 		return nil, fmt.Errorf("the schema compiles to %d base tokens, the file says %d", g.Size, f.BaseSize)
 	}
-	pairs, err := unflatPairs(f.Merges)
-	if err != nil {
-		return nil, err
-	}
-	r0, err := classesOf(f.Right)
-	if err != nil {
-		return nil, err
-	}
-	tables, right := [][][2]int32{pairs}, [][]uint8{r0}
 	var classes [][]string
-	for i, c := range f.Classes {
-		p, err := unflatPairs(c.Merges)
-		if err != nil {
-			return nil, fmt.Errorf("merge class %d: %w", i+1, err)
-		}
-		r, err := classesOf(c.Right)
-		if err != nil {
-			return nil, fmt.Errorf("merge class %d: %w", i+1, err)
-		}
-		tables, right = append(tables, p), append(right, r)
+	for _, c := range f.Classes {
 		classes = append(classes, c.Nodes)
 	}
-	t, err := NewClassed(g, classes, tables, right, f.Layout.PositionCount)
+	ft := f.Tables
+	if f.Version < 3 {
+		if f.Lex > 1 || len(ft) > 0 {
+			return nil, fmt.Errorf("tokenizer file version %d with lexical states or a table list", f.Version)
+		}
+		ft = []fileTable{{f.Merges, f.Right}}
+		for _, c := range f.Classes {
+			ft = append(ft, c.fileTable)
+		}
+	} else if len(f.Merges) > 0 || len(f.Right) > 0 {
+		return nil, fmt.Errorf("tokenizer file version 3 with merges outside its table list")
+	}
+	var tables [][][2]int32
+	var right [][]uint8
+	for i, m := range ft {
+		p, err := unflatPairs(m.Merges)
+		if err != nil {
+			return nil, fmt.Errorf("merge table %d: %w", i, err)
+		}
+		r, err := classesOf(m.Right)
+		if err != nil {
+			return nil, fmt.Errorf("merge table %d: %w", i, err)
+		}
+		tables, right = append(tables, p), append(right, r)
+	}
+	t, err := NewClassed(g, classes, max(f.Lex, 1), tables, right, f.Layout.PositionCount)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,12 @@ type Grammar struct {
 	Fingerprint string
 	schema      []byte
 
+	// lex is the number of lexical states per merge class (0: one); lexTab
+	// maps the token before a position to its state (see classes.go).
+	lex     uint8
+	lexTab  [257]uint8
+	classes int // merge classes beyond the shared one
+
 	matchMu  sync.Mutex
 	matchers map[*Node][]*keyMatcher
 	masks    staticMasks

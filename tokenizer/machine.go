@@ -44,14 +44,15 @@ type Machine struct {
 	strict bool
 	stack  []frame
 	out    []byte
-	n      int // tokens consumed
+	n      int   // tokens consumed
+	prev   Token // the last token accepted (TokEnd at the start): the lexical state
 	// stats
 	values, fallback int
 }
 
 // NewMachine starts a machine at the top of a document.
 func (g *Grammar) NewMachine(strict bool) *Machine {
-	m := &Machine{g: g, strict: strict}
+	m := &Machine{g: g, strict: strict, prev: TokEnd}
 	m.stack = append(m.stack, frame{kind: fValue, node: g.root})
 	return m
 }
@@ -110,6 +111,7 @@ func (m *Machine) Advance(t Token) error {
 		return err
 	}
 	m.n++
+	m.prev = t
 	return nil
 }
 

@@ -39,7 +39,10 @@ type Tokenizer struct {
 	// classes.go). An id means what the table of the current state says.
 	Tables  []*Merges
 	Classes [][]string
-	Layout  Layout
+	// Lex is the number of lexical states per class (1: none): table
+	// c·Lex+s serves class c after a token of lexical state s.
+	Lex    int
+	Layout Layout
 	// Fingerprint is the sha256 of the tokenizer file.
 	Fingerprint string
 	Meta        Meta
@@ -67,25 +70,27 @@ func (t *Tokenizer) matchers() []*matchTrie {
 // New assembles a tokenizer with one merge table; with no merges the
 // content vocabulary is the base alphabet.
 func New(g *Grammar, pairs [][2]int32, positions int) (*Tokenizer, error) {
-	return NewClassed(g, nil, [][][2]int32{pairs}, nil, positions)
+	return NewClassed(g, nil, 1, [][][2]int32{pairs}, nil, positions)
 }
 
-// NewClassed assembles a tokenizer with a merge table per class: tables[0]
-// is shared, tables[i] serves the nodes of classes[i-1]; right[i][j] is the
-// table of the right part of merge j of table i (nil: table i). It assigns
-// the classes to g's nodes, so a grammar serves one tokenizer.
-func NewClassed(g *Grammar, classes [][]string, tables [][][2]int32, right [][]uint8, positions int) (*Tokenizer, error) {
-	if len(tables) != len(classes)+1 {
-		return nil, fmt.Errorf("%d merge tables for %d classes", len(tables), len(classes)+1)
-	}
-	if err := g.SetClasses(classes); err != nil {
+// NewClassed assembles a tokenizer with a merge table per class and
+// lexical state: class 0 is shared, class i serves the nodes of
+// classes[i-1], and table c·lex+s serves class c in lexical state s;
+// right[i][j] is the table of the right part of merge j of table i (nil:
+// table i). It assigns the classes to g's nodes, so a grammar serves one
+// tokenizer.
+func NewClassed(g *Grammar, classes [][]string, lex int, tables [][][2]int32, right [][]uint8, positions int) (*Tokenizer, error) {
+	if err := g.SetClasses(classes, lex); err != nil {
 		return nil, err
+	}
+	if len(tables) != g.Tables() {
+		return nil, fmt.Errorf("%d merge tables for %d classes × %d lexical states", len(tables), len(classes)+1, lex)
 	}
 	ms, err := newTables(g.Size, tables, right)
 	if err != nil {
 		return nil, err
 	}
-	t := &Tokenizer{Grammar: g, Classes: classes, Tables: ms}
+	t := &Tokenizer{Grammar: g, Classes: classes, Lex: lex, Tables: ms}
 	content := g.Size
 	for _, m := range ms {
 		content = max(content, m.Size())

@@ -121,6 +121,7 @@ and flags always give a byte-identical file, whatever --workers is.`,
 	fs.Int64Var(&cfg.MinFreq, "min-freq", 2, "stop merging when the best pair is rarer")
 	fs.IntVar(&cfg.Classes.Max, "classes", cfg.Classes.Max, "merge tables: one shared plus one per schema position with the most free text (1: one table)")
 	fs.Float64Var(&cfg.Classes.MinShare, "class-min-share", cfg.Classes.MinShare, "share of the free-text bytes a schema position needs for a merge table of its own")
+	fs.IntVar(&cfg.Classes.Lex, "lex-states", cfg.Classes.Lex, "lexical states per merge class: an id's meaning also depends on the byte before it (1: none; 2-5: word/other, +punctuation, +space, +line break)")
 	fs.StringVar(&schemaPath, "schema", "", "JSON Schema of workflows (default: the embedded configs/workflow.schema.json)")
 	fs.BoolVar(&noDict, "no-dict", false, "learn no dictionary of values and keys")
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
