@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test ./tokenizer -run '^$$' -fuzz FuzzRoundTrip -fuzztime 30s
 	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s
 	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzDecodeIDs$$' -fuzztime 30s
+	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzTokenizerRoundTrip$$' -fuzztime 30s
 
 clean:
 	rm -rf bin $(OUT)

@@ -13,8 +13,10 @@ import (
 // every base token with its class and the machine reads the same class from
 // its state (Machine.class); a merged id belongs to the class of its first
 // token and may run on into tokens of another class (a key, then its value).
+// Each class may further have lexical states (below): its table then
+// depends on the byte before the token too.
 
-// MaxClasses bounds the number of merge tables.
+// MaxClasses bounds the number of merge classes.
 const MaxClasses = 16
 
 // MaxTables bounds the merge tables (classes × lexical states): a training
@@ -115,8 +117,9 @@ func (g *Grammar) SetClasses(nodes [][]string, lex int) error {
 	return nil
 }
 
-// class is the merge class of the next token: that of the node in charge
-// (for an array, of its items: the next token starts an item or ends it).
+// class is the merge table of the next token: the class of the node in
+// charge (for an array, of its items: the next token starts an item or ends
+// it) in the lexical state the last token left.
 func (m *Machine) class() uint8 {
 	f := m.top()
 	if f == nil {

@@ -429,3 +429,44 @@ func FuzzDecodeIDs(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTokenizerRoundTrip: any JSON document, encoded with the shipped
+// tokenizer (merge classes × lexical states: the table of every id depends
+// on the grammar state and the byte before it), decodes to its canonical
+// form, with every id in the content range.
+func FuzzTokenizerRoundTrip(f *testing.F) {
+	tok, err := tokenizer.Parse(configs.Tokenizer)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, d := range fuzzSeedDocs {
+		f.Add([]byte(d))
+	}
+	enc := tok.NewEncoder()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		canon, _, err := canonicalJSON(data)
+		if err != nil {
+			t.Fatalf("canonicalJSON of valid JSON: %v", err)
+		}
+		ids, _, err := enc.Encode(nil, data)
+		if err != nil {
+			var sc depthScanner
+			if sc.feed(canon); sc.max >= 500 || !utf8.Valid(data) {
+				return // Encode's nesting bound, or text that is not UTF-8
+			}
+			t.Fatalf("Encode(%q): %v", data, err)
+		}
+		for _, id := range ids {
+			if id < 0 || int(id) >= tok.Layout.Content {
+				t.Fatalf("id %d outside [0, %d)", id, tok.Layout.Content)
+			}
+		}
+		out, n, err := tok.Decode(ids)
+		if err != nil || n != len(ids) || !bytes.Equal(out, canon) {
+			t.Fatalf("round trip of %q: %q (%d of %d ids, %v); want %q", data, out, n, len(ids), err, canon)
+		}
+	})
+}

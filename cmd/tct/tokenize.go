@@ -51,9 +51,11 @@ func newTrainTokenizerCmd() *cobra.Command {
 base alphabet, learns a dictionary of frequent values and open-map keys per
 schema position (pass 1), then BPE merges over base-token segments (pass 2),
 up to --vocab content ids. The schema positions that carry the most free text
-(run scripts, env values, step names...) get merge tables of their own
-(--classes): an id means what the table of its grammar state says, so each
-of them has the whole merge range. Repositories in the holdout share are left out, so
+(run scripts, env values, step names...) get merge classes of their own
+(--classes), and each class a table per lexical state (--lex-states: after
+a letter or digit, or not): an id means what the table of its grammar state
+and the byte before it says, so each table has the whole merge range.
+Repositories in the holdout share are left out, so
 the tokenizer can be measured on repositories it never saw. The same inputs
 and flags always give a byte-identical file, whatever --workers is.`,
 		Example: "  tct train-tokenizer ../shared/corpus/workflows.jsonl.zst --vocab 8192 --out configs/tokenizer.json",
@@ -119,7 +121,7 @@ and flags always give a byte-identical file, whatever --workers is.`,
 	fs.Float64Var(&cfg.Holdout, "holdout", cfg.Holdout, "share of repositories left out of training")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the holdout split")
 	fs.Int64Var(&cfg.MinFreq, "min-freq", 2, "stop merging when the best pair is rarer")
-	fs.IntVar(&cfg.Classes.Max, "classes", cfg.Classes.Max, "merge tables: one shared plus one per schema position with the most free text (1: one table)")
+	fs.IntVar(&cfg.Classes.Max, "classes", cfg.Classes.Max, "merge classes: one shared plus one per schema position with the most free text (1: one class)")
 	fs.Float64Var(&cfg.Classes.MinShare, "class-min-share", cfg.Classes.MinShare, "share of the free-text bytes a schema position needs for a merge table of its own")
 	fs.IntVar(&cfg.Classes.Lex, "lex-states", cfg.Classes.Lex, "lexical states per merge class: an id's meaning also depends on the byte before it (1: none; 2-5: word/other, +punctuation, +space, +line break)")
 	fs.StringVar(&schemaPath, "schema", "", "JSON Schema of workflows (default: the embedded configs/workflow.schema.json)")
