@@ -31,6 +31,10 @@ func NewMerges(base int, pairs [][2]int32) (*Merges, error) {
 // ids (right[t][i] is the table of pairs[t][i][1]; nil: the same table).
 func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error) {
 	ts := make([]*Merges, len(pairs))
+	single := make([]Token, base) // the base ids' expansions, shared by all tables
+	for i := range single {
+		single[i] = Token(i)
+	}
 	for t, ps := range pairs {
 		m := &Merges{Base: base, Pairs: ps, exp: make([][]Token, base+len(ps))}
 		if t < len(right) && right[t] != nil {
@@ -43,7 +47,7 @@ func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error)
 			return nil, fmt.Errorf("merge table %d: %d ids do not fit 16 bits", t, base+len(ps))
 		}
 		for i := range base {
-			m.exp[i] = []Token{Token(i)}
+			m.exp[i] = single[i : i+1 : i+1]
 		}
 		ts[t] = m
 	}
@@ -52,6 +56,16 @@ func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error)
 	busy := make([][]bool, len(ts))
 	for t, m := range ts {
 		busy[t] = make([]bool, len(m.Pairs))
+	}
+	// Expansions are carved from large chunks: one allocation per chunk,
+	// not per id (loading the shipped file makes ~100k of them).
+	var chunk []Token
+	carve := func(n int) []Token {
+		if cap(chunk)-len(chunk) < n {
+			chunk = make([]Token, 0, max(n, 1<<16))
+		}
+		chunk = chunk[:len(chunk)+n]
+		return chunk[len(chunk)-n : len(chunk) : len(chunk)]
 	}
 	var expand func(t int, id int32) ([]Token, error)
 	expand = func(t int, id int32) ([]Token, error) {
@@ -81,7 +95,9 @@ func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error)
 		if err != nil {
 			return nil, err
 		}
-		m.exp[id] = append(append(make([]Token, 0, len(a)+len(b)), a...), b...)
+		e := carve(len(a) + len(b))
+		copy(e[copy(e, a):], b)
+		m.exp[id] = e
 		return m.exp[id], nil
 	}
 	for t, m := range ts {

@@ -43,8 +43,8 @@ type file struct {
 	Schema   json.RawMessage `json:"schema"`
 	Dict     *Dictionary     `json:"dictionary,omitempty"`
 	// Versions 1 and 2: table 0 (version 3: Tables).
-	Merges []int32 `json:"merges,omitempty"`
-	Right  []int   `json:"merges_right,omitempty"`
+	Merges intList `json:"merges,omitempty"`
+	Right  intList `json:"merges_right,omitempty"`
 	// Classes lists the grammar nodes of class i+1 (version 2: with its table).
 	Classes []fileClass `json:"classes,omitempty"`
 	Lex     int         `json:"lex_states,omitempty"` // absent: 1
@@ -60,22 +60,86 @@ type fileClass struct {
 // fileTable is a merge table: pairs flat (a0, b0, a1, b1, ...) and the
 // table of each pair's right part (absent: this table).
 type fileTable struct {
-	Merges []int32 `json:"merges,omitempty"`
-	Right  []int   `json:"merges_right,omitempty"`
+	Merges intList `json:"merges,omitempty"`
+	Right  intList `json:"merges_right,omitempty"`
 }
 
-func intsOf(r []uint8) []int {
+// intList is a JSON array of integers, read by hand: a tokenizer file holds
+// ~200k of them, and encoding/json's reflection took most of the 50 ms a
+// load may take.
+type intList []int32
+
+func (l *intList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		*l = nil
+		return nil
+	}
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return fmt.Errorf("not an array of integers")
+	}
+	out := make(intList, 0, bytes.Count(b, []byte{','})+1)
+	i, n := 1, len(b)-1
+	for {
+		for i < n && isSpace(b[i]) {
+			i++
+		}
+		if i == n {
+			if len(out) > 0 {
+				return fmt.Errorf("array of integers ends with a comma")
+			}
+			break
+		}
+		neg := b[i] == '-'
+		if neg {
+			i++
+		}
+		start, v := i, int64(0)
+		for i < n && b[i] >= '0' && b[i] <= '9' {
+			if v = 10*v + int64(b[i]-'0'); v > 1<<31 {
+				return fmt.Errorf("integer out of range")
+			}
+			i++
+		}
+		if i == start {
+			return fmt.Errorf("not an integer at byte %d of an array", i)
+		}
+		if neg {
+			v = -v
+		}
+		if v > 1<<31-1 || v < -1<<31 {
+			return fmt.Errorf("integer out of range")
+		}
+		out = append(out, int32(v))
+		for i < n && isSpace(b[i]) {
+			i++
+		}
+		if i == n {
+			break
+		}
+		if b[i] != ',' {
+			return fmt.Errorf("unexpected %q in an array of integers", b[i])
+		}
+		i++
+	}
+	*l = out
+	return nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func intsOf(r []uint8) intList {
 	if r == nil {
 		return nil
 	}
-	out := make([]int, len(r))
+	out := make(intList, len(r))
 	for i, c := range r {
-		out[i] = int(c)
+		out[i] = int32(c)
 	}
 	return out
 }
 
-func classesOf(r []int) ([]uint8, error) {
+func classesOf(r intList) ([]uint8, error) {
 	if r == nil {
 		return nil, nil
 	}
@@ -89,15 +153,15 @@ func classesOf(r []int) ([]uint8, error) {
 	return out, nil
 }
 
-func flatPairs(pairs [][2]int32) []int32 {
-	out := make([]int32, 0, 2*len(pairs))
+func flatPairs(pairs [][2]int32) intList {
+	out := make(intList, 0, 2*len(pairs))
 	for _, p := range pairs {
 		out = append(out, p[0], p[1])
 	}
 	return out
 }
 
-func unflatPairs(flat []int32) ([][2]int32, error) {
+func unflatPairs(flat intList) ([][2]int32, error) {
 	if len(flat)%2 != 0 {
 		return nil, fmt.Errorf("odd merge list")
 	}
