@@ -21,6 +21,9 @@ type TrainConfig struct {
 	MinFreq   int64                  // in occurrences (see SegmentWeightScale)
 	Dict      tokenizer.DictOptions  // zero KeySlots/EnumSlots: no dictionary
 	Classes   tokenizer.ClassOptions // Max ≤ 1: one shared merge table
+	// Overlearn: learn this share more merges than a table holds, then keep
+	// those the shortest spelling uses most (tokenizer.PruneTables); 0: none.
+	Overlearn float64
 }
 
 // DefaultClassOptions: the nodes with at least 1% of the free text each get
@@ -32,6 +35,11 @@ type TrainConfig struct {
 func DefaultClassOptions() tokenizer.ClassOptions {
 	return tokenizer.ClassOptions{Max: 8, MinShare: 0.01, Lex: 2}
 }
+
+// DefaultOverlearn: learn a quarter more merges than a table holds and keep
+// the most used. Measured on held-out repositories of the shared corpus at
+// 8,192 ids: −2.2% tokens (0.1: −1.4%, 0.5: the same as 0.25).
+const DefaultOverlearn = 0.25
 
 // DefaultDictOptions fill the 1,025-token base alphabet.
 func DefaultDictOptions() tokenizer.DictOptions {
@@ -76,18 +84,26 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	}
 	segs, docs := counter.Result()
 	minFreq := max(cfg.MinFreq, 2)
-	tables, right, err := tokenizer.TrainClasses(g.Size, g.Tables(), segs, tokenizer.TrainOptions{Merges: cfg.Vocab - g.Size, MinFreq: minFreq * SegmentWeightScale})
+	keep := cfg.Vocab - g.Size
+	learnN := keep + int(cfg.Overlearn*float64(keep))
+	tables, right, err := tokenizer.TrainClasses(g.Size, g.Tables(), segs, tokenizer.TrainOptions{Merges: learnN, MinFreq: minFreq * SegmentWeightScale})
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := tokenizer.NewClassed(g, classes, max(cfg.Classes.Lex, 1), tables, right, cfg.Positions)
+	var hidden []int
+	if learnN > keep {
+		if tables, right, hidden, err = tokenizer.PruneTables(g.Size, tables, right, segs, tokenizer.PruneOptions{Keep: keep}); err != nil {
+			return nil, nil, err
+		}
+	}
+	t, err := tokenizer.NewClassed(g, classes, max(cfg.Classes.Lex, 1), tables, right, hidden, cfg.Positions)
 	if err != nil {
 		return nil, nil, err
 	}
 	t.Dict = dict
 	t.Meta = tokenizer.Meta{Inputs: cfg.Convert.Inputs, Documents: int(docs), Segments: len(segs),
 		HoldoutFraction: cfg.Holdout, HoldoutSeed: cfg.Seed,
-		MinFreq: minFreq, LongString: tokenizer.LongString, SegmentWeight: "sqrt per repository"}
+		MinFreq: minFreq, LongString: tokenizer.LongString, SegmentWeight: "sqrt per repository", Overlearn: cfg.Overlearn}
 	return t, summary, nil
 }
 

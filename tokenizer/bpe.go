@@ -15,12 +15,16 @@ type Merges struct {
 	// that starts in this table's class may run into another class (a KEY
 	// token, then the start of a run script).
 	Right []uint8
-	exp   [][]Token // id → base tokens
+	// Hidden is the number of trailing merges that are not content ids:
+	// steps that longer merges are built from, but that the shortest
+	// spelling of the training text (almost) never used (see PruneTables).
+	Hidden int
+	exp    [][]Token // id → base tokens
 }
 
 // NewMerges indexes one table of merges.
 func NewMerges(base int, pairs [][2]int32) (*Merges, error) {
-	ts, err := newTables(base, [][][2]int32{pairs}, nil)
+	ts, err := newTables(base, [][][2]int32{pairs}, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -28,8 +32,9 @@ func NewMerges(base int, pairs [][2]int32) (*Merges, error) {
 }
 
 // newTables indexes merge tables whose merges may end in another table's
-// ids (right[t][i] is the table of pairs[t][i][1]; nil: the same table).
-func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error) {
+// ids (right[t][i] is the table of pairs[t][i][1]; nil: the same table);
+// the last hidden[t] merges of table t are not content ids (nil: none).
+func newTables(base int, pairs [][][2]int32, right [][]uint8, hidden []int) ([]*Merges, error) {
 	ts := make([]*Merges, len(pairs))
 	single := make([]Token, base) // the base ids' expansions, shared by all tables
 	for i := range single {
@@ -45,6 +50,12 @@ func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error)
 		}
 		if base+len(ps) >= noID { // noID marks "no id" in the match trie
 			return nil, fmt.Errorf("merge table %d: %d ids do not fit 16 bits", t, base+len(ps))
+		}
+		if t < len(hidden) {
+			if hidden[t] < 0 || hidden[t] > len(ps) {
+				return nil, fmt.Errorf("merge table %d: %d hidden merges of %d", t, hidden[t], len(ps))
+			}
+			m.Hidden = hidden[t]
 		}
 		for i := range base {
 			m.exp[i] = single[i : i+1 : i+1]
@@ -116,12 +127,12 @@ func newTables(base int, pairs [][][2]int32, right [][]uint8) ([]*Merges, error)
 	return ts, nil
 }
 
-// Size is the number of ids (base + merges).
-func (m *Merges) Size() int { return m.Base + len(m.Pairs) }
+// Size is the number of content ids (base + merges, less the hidden ones).
+func (m *Merges) Size() int { return m.Base + len(m.Pairs) - m.Hidden }
 
-// Expansion returns the base tokens of an id.
+// Expansion returns the base tokens of a content id (nil for any other).
 func (m *Merges) Expansion(id int32) []Token {
-	if id < 0 || int(id) >= len(m.exp) {
+	if id < 0 || int(id) >= m.Size() {
 		return nil
 	}
 	return m.exp[id]

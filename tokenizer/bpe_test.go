@@ -182,7 +182,7 @@ func TestShortestSpelling(t *testing.T) {
 // tables; bad references are errors, not panics or loops.
 func TestNewTables(t *testing.T) {
 	const base = 4
-	ok, err := newTables(base, [][][2]int32{{{0, 4}}, {{1, 2}}}, [][]uint8{{1}, nil})
+	ok, err := newTables(base, [][][2]int32{{{0, 4}}, {{1, 2}}}, [][]uint8{{1}, nil}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,8 +201,52 @@ func TestNewTables(t *testing.T) {
 		{"missing id", [][][2]int32{{{0, 9}}}, nil},
 		{"right classes miscounted", [][][2]int32{{{0, 1}}}, [][]uint8{{0, 0}}},
 	} {
-		if _, err := newTables(base, c.pairs, c.right); err == nil {
+		if _, err := newTables(base, c.pairs, c.right, nil); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
+	}
+}
+
+// Pruning: `ab` is only ever a step to `abc` and `abd`, so with room for
+// two merges it becomes a hidden merge (an expansion step, not an id).
+func TestPruneTables(t *testing.T) {
+	const base = 4
+	seg := func(toks ...byte) string {
+		var b []byte
+		for _, x := range toks {
+			b = append(b, 0, x)
+		}
+		return string(b)
+	}
+	segs := Segments{seg(0, 1, 2): 10, seg(0, 1, 3): 10, seg(2, 3): 1}
+	pairs, right, err := TrainClasses(base, 1, segs, TrainOptions{Merges: 3, MinFreq: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][2]int32{{0, 1}, {4, 2}, {4, 3}}; !slices.Equal(pairs[0], want) {
+		t.Fatalf("learned %v, want %v", pairs[0], want)
+	}
+	pruned, pright, hidden, err := PruneTables(base, pairs, right, segs, PruneOptions{Keep: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][2]int32{{6, 2}, {6, 3}, {0, 1}}; !slices.Equal(pruned[0], want) || !slices.Equal(hidden, []int{1}) || pright[0] != nil {
+		t.Fatalf("pruned to %v (hidden %v, right %v); want %v with one hidden", pruned[0], hidden, pright[0], want)
+	}
+	ms, err := newTables(base, pruned, pright, hidden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ms[0]
+	if m.Size() != 6 || !slices.Equal(m.Expansion(4), []Token{0, 1, 2}) || !slices.Equal(m.Expansion(5), []Token{0, 1, 3}) || m.Expansion(6) != nil {
+		t.Errorf("size %d, ids 4, 5, 6 spell %v %v %v; want 6, abc, abd and no id", m.Size(), m.Expansion(4), m.Expansion(5), m.Expansion(6))
+	}
+	// Keeping everything changes nothing.
+	same, _, hidden, err := PruneTables(base, pairs, right, segs, PruneOptions{Keep: 3})
+	if err != nil || !slices.Equal(same[0], pairs[0]) || hidden[0] != 0 {
+		t.Errorf("keep all: %v, hidden %v, %v", same[0], hidden, err)
+	}
+	if _, err := newTables(base, pruned, pright, []int{4}); err == nil {
+		t.Error("more hidden merges than merges: no error")
 	}
 }

@@ -31,7 +31,9 @@ type Meta struct {
 	LongString      int     `json:"long_string"` // strings longer than this are cut into pieces
 	// SegmentWeight says how segment counts were weighted for training.
 	SegmentWeight string `json:"segment_weight,omitempty"`
-	Note          string `json:"note,omitempty"`
+	// Overlearn is the share of extra merges learned and pruned (PruneTables).
+	Overlearn float64 `json:"overlearn,omitempty"`
+	Note      string  `json:"note,omitempty"`
 }
 
 type file struct {
@@ -62,6 +64,7 @@ type fileClass struct {
 type fileTable struct {
 	Merges intList `json:"merges,omitempty"`
 	Right  intList `json:"merges_right,omitempty"`
+	Hidden int     `json:"hidden,omitempty"` // trailing merges that are not content ids
 }
 
 // intList is a JSON array of integers, read by hand: a tokenizer file holds
@@ -183,7 +186,7 @@ func (t *Tokenizer) Marshal() ([]byte, error) {
 		f.Classes = append(f.Classes, fileClass{Nodes: nodes})
 	}
 	for _, m := range t.Tables {
-		f.Tables = append(f.Tables, fileTable{Merges: flatPairs(m.Pairs), Right: intsOf(m.Right)})
+		f.Tables = append(f.Tables, fileTable{Merges: flatPairs(m.Pairs), Right: intsOf(m.Right), Hidden: m.Hidden})
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -235,7 +238,7 @@ func Parse(b []byte) (*Tokenizer, error) {
 		if f.Lex > 1 || len(ft) > 0 {
 			return nil, fmt.Errorf("tokenizer file version %d with lexical states or a table list", f.Version)
 		}
-		ft = []fileTable{{f.Merges, f.Right}}
+		ft = []fileTable{{Merges: f.Merges, Right: f.Right}}
 		for _, c := range f.Classes {
 			ft = append(ft, c.fileTable)
 		}
@@ -244,6 +247,7 @@ func Parse(b []byte) (*Tokenizer, error) {
 	}
 	var tables [][][2]int32
 	var right [][]uint8
+	var hidden []int
 	for i, m := range ft {
 		p, err := unflatPairs(m.Merges)
 		if err != nil {
@@ -253,9 +257,9 @@ func Parse(b []byte) (*Tokenizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("merge table %d: %w", i, err)
 		}
-		tables, right = append(tables, p), append(right, r)
+		tables, right, hidden = append(tables, p), append(right, r), append(hidden, m.Hidden)
 	}
-	t, err := NewClassed(g, classes, max(f.Lex, 1), tables, right, f.Layout.PositionCount)
+	t, err := NewClassed(g, classes, max(f.Lex, 1), tables, right, hidden, f.Layout.PositionCount)
 	if err != nil {
 		return nil, err
 	}

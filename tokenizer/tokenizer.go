@@ -70,23 +70,24 @@ func (t *Tokenizer) matchers() []*matchTrie {
 // New assembles a tokenizer with one merge table; with no merges the
 // content vocabulary is the base alphabet.
 func New(g *Grammar, pairs [][2]int32, positions int) (*Tokenizer, error) {
-	return NewClassed(g, nil, 1, [][][2]int32{pairs}, nil, positions)
+	return NewClassed(g, nil, 1, [][][2]int32{pairs}, nil, nil, positions)
 }
 
 // NewClassed assembles a tokenizer with a merge table per class and
 // lexical state: class 0 is shared, class i serves the nodes of
 // classes[i-1], and table c·lex+s serves class c in lexical state s;
 // right[i][j] is the table of the right part of merge j of table i (nil:
-// table i). It assigns the classes to g's nodes, so a grammar serves one
+// table i); the last hidden[i] merges of table i are not content ids (nil:
+// none). It assigns the classes to g's nodes, so a grammar serves one
 // tokenizer.
-func NewClassed(g *Grammar, classes [][]string, lex int, tables [][][2]int32, right [][]uint8, positions int) (*Tokenizer, error) {
+func NewClassed(g *Grammar, classes [][]string, lex int, tables [][][2]int32, right [][]uint8, hidden []int, positions int) (*Tokenizer, error) {
 	if err := g.SetClasses(classes, lex); err != nil {
 		return nil, err
 	}
 	if len(tables) != g.Tables() {
 		return nil, fmt.Errorf("%d merge tables for %d classes × %d lexical states", len(tables), len(classes)+1, lex)
 	}
-	ms, err := newTables(g.Size, tables, right)
+	ms, err := newTables(g.Size, tables, right, hidden)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func NewClassed(g *Grammar, classes [][]string, lex int, tables [][][2]int32, ri
 func (t *Tokenizer) MergeCount() int {
 	n := 0
 	for _, m := range t.Tables {
-		n += len(m.Pairs)
+		n += len(m.Pairs) - m.Hidden
 	}
 	return n
 }

@@ -41,7 +41,7 @@ func printJSON(w io.Writer, v any) error {
 
 func newTrainTokenizerCmd() *cobra.Command {
 	cfg := stages.TrainConfig{Convert: stages.DefaultConvertConfig(), Vocab: 8192, Positions: 512, Holdout: 0.1, Seed: 1,
-		Dict: stages.DefaultDictOptions(), Classes: stages.DefaultClassOptions()}
+		Dict: stages.DefaultDictOptions(), Classes: stages.DefaultClassOptions(), Overlearn: stages.DefaultOverlearn}
 	var out, schemaPath string
 	var noDict, asJSON bool
 	cmd := &cobra.Command{
@@ -124,6 +124,7 @@ and flags always give a byte-identical file, whatever --workers is.`,
 	fs.IntVar(&cfg.Classes.Max, "classes", cfg.Classes.Max, "merge classes: one shared plus one per schema position with the most free text (1: one class)")
 	fs.Float64Var(&cfg.Classes.MinShare, "class-min-share", cfg.Classes.MinShare, "share of the free-text bytes a schema position needs for a merge table of its own")
 	fs.IntVar(&cfg.Classes.Lex, "lex-states", cfg.Classes.Lex, "lexical states per merge class: an id's meaning also depends on the byte before it (1: none; 2-5: word/other, +punctuation, +space, +line break)")
+	fs.Float64Var(&cfg.Overlearn, "overlearn", cfg.Overlearn, "learn this share more merges than a table holds, then keep the ones the shortest spelling of the training text uses most (0: plain BPE)")
 	fs.StringVar(&schemaPath, "schema", "", "JSON Schema of workflows (default: the embedded configs/workflow.schema.json)")
 	fs.BoolVar(&noDict, "no-dict", false, "learn no dictionary of values and keys")
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")

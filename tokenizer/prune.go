@@ -1,0 +1,227 @@
+package tokenizer
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Pruning. BPE leaves steps behind: once `actions/checkout@v` and `@v4`
+// exist, the shortest spelling rarely uses the step `actions/che` it was
+// built from, yet the step holds an id. On the corpus a fifth of the
+// merged ids were never used. PruneTables learns more merges than the
+// tables hold, spells the training segments with them, and keeps in each
+// table the merges used most; a dropped merge that a kept one is built
+// from stays as a hidden merge (an expansion step, not a content id).
+
+// PruneOptions control PruneTables.
+type PruneOptions struct {
+	Keep   int // merges (content ids) each table keeps
+	Rounds int // spell and drop this many times (default 3): usage shifts as merges go
+}
+
+// PruneTables keeps opt.Keep merges per table among pairs (as TrainClasses
+// returns them, learned from segs): those that the shortest spelling of the
+// segments uses most, weighted by the segment counts (ties: the earlier
+// merge). It returns the tables with the kept merges first, in learning
+// order, then the hidden ones, and how many are hidden. Deterministic.
+func PruneTables(base int, pairs [][][2]int32, right [][]uint8, segs Segments, opt PruneOptions) ([][][2]int32, [][]uint8, []int, error) {
+	if opt.Rounds <= 0 {
+		opt.Rounds = 3
+	}
+	all, err := newTables(base, pairs, right, nil)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	nt := len(all)
+	keys := make([]string, 0, len(segs))
+	for k := range segs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	// The segments as tokens and tables (symbol = table·base + token).
+	var toks []Token
+	var cls []uint8
+	var ends []int
+	for _, k := range keys {
+		for i := 0; i+1 < len(k); i += 2 {
+			s := int(k[i])<<8 | int(k[i+1])
+			if s/base >= nt {
+				return nil, nil, nil, fmt.Errorf("segment symbol %d: no table %d", s, s/base)
+			}
+			toks, cls = append(toks, Token(s%base)), append(cls, uint8(s/base))
+		}
+		ends = append(ends, len(toks))
+	}
+	live := make([][]bool, nt) // merge i of table t is a content id
+	for t, m := range all {
+		live[t] = make([]bool, len(m.Pairs))
+		for i := range live[t] {
+			live[t][i] = true
+		}
+	}
+	for round := range opt.Rounds {
+		use := spellUsage(all, live, toks, cls, ends, keys, segs)
+		for t := range all {
+			n := 0
+			for _, l := range live[t] {
+				if l {
+					n++
+				}
+			}
+			// Drop an even share of the surplus each round.
+			drop := (n - opt.Keep + opt.Rounds - round - 1) / (opt.Rounds - round)
+			if drop <= 0 {
+				continue
+			}
+			order := make([]int, 0, n)
+			for i, l := range live[t] {
+				if l {
+					order = append(order, i)
+				}
+			}
+			slices.SortStableFunc(order, func(a, b int) int {
+				ua, ub := use[t][base+a], use[t][base+b]
+				if ua != ub {
+					if ua < ub {
+						return -1
+					}
+					return 1
+				}
+				return b - a // less used first; among equals, the later merge
+			})
+			for _, i := range order[:drop] {
+				live[t][i] = false
+			}
+		}
+	}
+	// Hidden merges: the dropped ones a kept merge is built from, at any depth.
+	need := make([][]bool, nt)
+	for t, m := range all {
+		need[t] = make([]bool, len(m.Pairs))
+	}
+	var visit func(t int, id int32)
+	visit = func(t int, id int32) {
+		i := int(id) - base
+		if i < 0 || need[t][i] {
+			return
+		}
+		need[t][i] = true
+		p := all[t].Pairs[i]
+		visit(t, p[0])
+		visit(rightOf(all[t], i, t), p[1])
+	}
+	for t, m := range all {
+		for i := range m.Pairs {
+			if live[t][i] {
+				visit(t, int32(base+i))
+			}
+		}
+	}
+	// New ids: kept merges first, then hidden ones, each in learning order.
+	newID := make([][]int32, nt)
+	hidden := make([]int, nt)
+	for t, m := range all {
+		newID[t] = make([]int32, len(m.Pairs))
+		next := int32(base)
+		for pass := range 2 {
+			for i := range m.Pairs {
+				if need[t][i] && live[t][i] == (pass == 0) {
+					newID[t][i] = next
+					next++
+					if pass == 1 {
+						hidden[t]++
+					}
+				}
+			}
+		}
+	}
+	mapID := func(t int, id int32) int32 {
+		if int(id) < base {
+			return id
+		}
+		return newID[t][int(id)-base]
+	}
+	outPairs := make([][][2]int32, nt)
+	outRight := make([][]uint8, nt)
+	for t, m := range all {
+		n := 0
+		for i := range m.Pairs {
+			if need[t][i] {
+				n++
+			}
+		}
+		outPairs[t] = make([][2]int32, n)
+		if m.Right != nil {
+			outRight[t] = make([]uint8, n)
+		}
+		for i, p := range m.Pairs {
+			if !need[t][i] {
+				continue
+			}
+			j := int(newID[t][i]) - base
+			rt := rightOf(m, i, t)
+			outPairs[t][j] = [2]int32{mapID(t, p[0]), mapID(rt, p[1])}
+			if m.Right != nil {
+				outRight[t][j] = m.Right[i]
+			}
+		}
+	}
+	return outPairs, outRight, hidden, nil
+}
+
+func rightOf(m *Merges, i, t int) int {
+	if m.Right != nil {
+		return int(m.Right[i])
+	}
+	return t
+}
+
+// spellUsage spells every segment with the live merges (shortest spelling)
+// and returns, per table and id, the weighted number of uses.
+func spellUsage(all []*Merges, live [][]bool, toks []Token, cls []uint8, ends []int, keys []string, segs Segments) [][]int64 {
+	base := all[0].Base
+	// A view of each table with only its live merges: ids renumbered
+	// densely for the trie, mapped back when counting.
+	tries := make([]*matchTrie, len(all))
+	back := make([][]int32, len(all))
+	for t, m := range all {
+		v := &Merges{Base: base, exp: m.exp[:base:base]}
+		back[t] = make([]int32, 0, len(m.Pairs))
+		for i := range m.Pairs {
+			if live[t][i] {
+				v.exp = append(v.exp, m.exp[base+i])
+				back[t] = append(back[t], int32(base+i))
+			}
+		}
+		v.Pairs = make([][2]int32, len(back[t])) // only its length is read
+		tries[t] = newMatchTrie(v)
+	}
+	use := make([][]int64, len(all))
+	for t, m := range all {
+		use[t] = make([]int64, base+len(m.Pairs))
+	}
+	var cost, from, via []int32
+	var ids []int32
+	start := 0
+	for si, end := range ends {
+		seg, c := toks[start:end], cls[start:end]
+		n := len(seg) + 1
+		if cap(cost) < n {
+			cost, from, via = make([]int32, n), make([]int32, n), make([]int32, n)
+		}
+		ids = shortestSpelling(tries, ids[:0], seg, c, cost[:n], from[:n], via[:n])
+		w := segs[keys[si]]
+		pos := 0
+		for _, id := range ids {
+			t := c[pos]
+			orig := id
+			if int(id) >= base {
+				orig = back[t][int(id)-base]
+			}
+			use[t][orig] += w
+			pos += len(all[t].exp[orig])
+		}
+		start = end
+	}
+	return use
+}
