@@ -288,12 +288,10 @@ const LongString = 40
 // maxPiece bounds a piece of a long string (and so the cost of merging it).
 const maxPiece = 128
 
-// pieceLen returns the length of the first piece of s: an optional space
-// and a run of letters and digits, or of punctuation, or a run of white
-// space (like the pre-splitting of GPT tokenizers, on bytes; bytes of
-// multi-byte characters count as letters).
+// pieceLen returns the length of the first piece of s: a line with its line
+// break, or for a line longer than maxPiece, up to its last space within
+// maxPiece (word-level pre-splitting measured 13 points worse).
 func pieceLen(s []byte) int {
-	// A line, with its line break; a very long line is cut after a space.
 	if i := bytes.IndexByte(s, '\n'); i >= 0 && i < maxPiece {
 		return i + 1
 	}
@@ -304,18 +302,6 @@ func pieceLen(s []byte) int {
 		return i + 1
 	}
 	return maxPiece
-}
-
-func class(b byte) uint8 {
-	switch {
-	case b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b >= 0x80 || b == '_':
-		return 0
-	case b == ' ' || b == '\t':
-		return 1
-	case b == '\n' || b == '\r':
-		return 2
-	}
-	return 3
 }
 
 // bytes emits a string or number body and its end.
