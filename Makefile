@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 30s
 	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzDecodeIDs$$' -fuzztime 30s
 	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzTokenizerRoundTrip$$' -fuzztime 30s
+	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzIntList$$' -fuzztime 20s
 
 clean:
 	rm -rf bin $(OUT)
