@@ -133,8 +133,9 @@ func TestLayout(t *testing.T) {
 	}
 }
 
-// The shortest spelling never has more ids than applying the merges, and
-// spells the same base tokens.
+// The shortest spelling has the fewest ids (a plain dynamic program over
+// every expansion agrees), never more than applying the merges, and spells
+// the same base tokens.
 func TestShortestSpelling(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	base := 6
@@ -143,10 +144,33 @@ func TestShortestSpelling(t *testing.T) {
 		id := base + len(pairs)
 		pairs = append(pairs, [2]int32{int32(rng.IntN(id)), int32(rng.IntN(id))})
 	}
-	m, err := NewMerges(base, pairs)
+	random, err := NewMerges(base, pairs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// And merges learned from text: many overlapping ways to spell a segment.
+	segs := Segments{}
+	for range 400 {
+		w := make([]Token, 2+rng.IntN(12))
+		for i := range w {
+			w[i] = Token(rng.IntN(3))
+		}
+		segs.Add(w, []int32{int32(len(w))})
+	}
+	learned, err := Train(base, segs, TrainOptions{Merges: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained, err := NewMerges(base, learned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*Merges{random, trained} {
+		checkShortest(t, rng, m)
+	}
+}
+
+func checkShortest(t *testing.T, rng *rand.Rand, m *Merges) {
 	tr := newMatchTrie(m)
 	shorter := 0
 	for range 3000 {
@@ -166,6 +190,19 @@ func TestShortestSpelling(t *testing.T) {
 		s32 := make([]int32, len(seg))
 		for i, b := range seg {
 			s32[i] = int32(b)
+		}
+		// The fewest ids, by a plain dynamic program over every expansion.
+		fewest := make([]int, n)
+		for j := 1; j < n; j++ {
+			fewest[j] = 1 << 30
+			for id := range m.Size() {
+				if e := m.Expansion(int32(id)); len(e) <= j && slices.Equal(e, seg[j-len(e):j]) {
+					fewest[j] = min(fewest[j], fewest[j-len(e)]+1)
+				}
+			}
+		}
+		if len(ids) != fewest[n-1] {
+			t.Fatalf("%d ids for %v; the fewest is %d", len(ids), seg, fewest[n-1])
 		}
 		bpe := m.apply(s32)
 		if len(ids) > len(bpe) {

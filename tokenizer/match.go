@@ -255,6 +255,12 @@ func shortestSpelling(tries []*matchTrie, dst []int32, seg []Token, cls []uint8,
 	}
 	cost[0] = 0
 	for i := 0; i < n; i++ {
+		if cost[i]+1 >= cost[n] {
+			// No spelling through i beats the one that already reaches the
+			// end (and the spelling up to i is settled): short segments
+			// spelled by one or two ids end here.
+			continue
+		}
 		t := tries[cls[i]]
 		r := &t.root[seg[i]]
 		ref, h := r.ref, r.hot
