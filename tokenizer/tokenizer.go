@@ -109,6 +109,15 @@ func (t *Tokenizer) MergeCount() int {
 	return n
 }
 
+// HiddenCount is the number of hidden merges (expansion steps) over all tables.
+func (t *Tokenizer) HiddenCount() int {
+	n := 0
+	for _, m := range t.Tables {
+		n += m.Hidden
+	}
+	return n
+}
+
 // ErrPastEnd: a merged id goes on after the document is complete.
 var ErrPastEnd = errors.New("the id runs past the end of the document")
 

@@ -54,7 +54,9 @@ up to --vocab content ids. The schema positions that carry the most free text
 (run scripts, env values, step names...) get merge classes of their own
 (--classes), and each class a table per lexical state (--lex-states: after
 a letter or digit, or not): an id means what the table of its grammar state
-and the byte before it says, so each table has the whole merge range.
+and the byte before it says, so each table has the whole merge range. With
+--overlearn, more merges are learned than a table holds and those the
+shortest spelling of the training text uses most are kept.
 Repositories in the holdout share are left out, so
 the tokenizer can be measured on repositories it never saw. The same inputs
 and flags always give a byte-identical file, whatever --workers is.`,
@@ -103,7 +105,8 @@ and flags always give a byte-identical file, whatever --workers is.`,
 				return fmt.Errorf("the written file does not load: %w", err)
 			}
 			rep := map[string]any{"out": out, "fingerprint": t.Fingerprint, "content_vocab": t.Layout.Content,
-				"base_alphabet": t.Grammar.Size, "merges": t.MergeCount(), "merge_classes": len(t.Tables), "layout": t.Layout, "documents": t.Meta.Documents,
+				"base_alphabet": t.Grammar.Size, "merges": t.MergeCount(), "hidden_merges": t.HiddenCount(),
+				"merge_classes": len(t.Classes) + 1, "lex_states": t.Lex, "merge_tables": len(t.Tables), "layout": t.Layout, "documents": t.Meta.Documents,
 				"segments": t.Meta.Segments, "read": sum.Read, "written": sum.Written, "rejected": sum.Rejected,
 				"duplicates": sum.Duplicates, "seconds": time.Since(start).Seconds(), "input_errors": sum.InputErrors}
 			if asJSON {

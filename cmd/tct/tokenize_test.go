@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,5 +49,55 @@ func TestTokenizeAndDecodeCLI(t *testing.T) {
 	stdout, _, err = run(t, append([]string{"decode"}, args[3:]...)...)
 	if err != nil || !strings.Contains(stdout, "runs-on: ubuntu-latest") || !strings.Contains(stdout, "on: push") {
 		t.Fatalf("decode to YAML: %q, %v", stdout, err)
+	}
+}
+
+// tct train-tokenizer on the embedded dump: the summary accounts for every
+// record and describes the file, the same flags give the same bytes, and
+// tct tokenize round-trips every document with the new tokenizer.
+func TestTrainTokenizerCLI(t *testing.T) {
+	dir := t.TempDir()
+	train := func(out string) map[string]any {
+		t.Helper()
+		stdout, stderr, err := run(t, "train-tokenizer", "../../testdata/dump", "../../testdata/dump.jsonl", "--vocab", "1300",
+			"--holdout", "0", "--classes", "3", "--class-min-share", "0.05", "--overlearn", "0.5", "--out", out, "--json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	rep := train(a)
+	num := func(k string) int { return int(rep[k].(float64)) }
+	if num("read") != num("written")+num("rejected")+num("duplicates") || num("written") == 0 {
+		t.Errorf("accounting: %v", rep)
+	}
+	if num("content_vocab") > 1300 || num("merges") == 0 || num("merge_tables") != num("merge_classes")*num("lex_states") ||
+		num("lex_states") != 2 || num("hidden_merges") < 0 {
+		t.Errorf("summary: %v", rep)
+	}
+	train(b)
+	ab, _ := os.ReadFile(a)
+	bb, _ := os.ReadFile(b)
+	if len(ab) == 0 || !bytes.Equal(ab, bb) {
+		t.Error("the same inputs and flags gave different tokenizer files")
+	}
+	// tokenize keeps every path by default (it also takes single files);
+	// with train-tokenizer's pattern it sees the same documents.
+	stdout, stderr, err := run(t, "tokenize", "../../testdata/dump", "../../testdata/dump.jsonl", "--tokenizer", a, "--verify", "--json",
+		"--path-pattern", `(^|/)\.github/workflows/[^/]+\.ya?ml$`)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var tz map[string]any
+	if err := json.Unmarshal([]byte(stdout), &tz); err != nil {
+		t.Fatal(err)
+	}
+	if tz["tokenizer"] != rep["fingerprint"] || tz["roundtrip_failures"].(float64) != 0 || tz["documents"].(float64) != float64(num("written")) {
+		t.Errorf("tokenize with the trained file: %v (trained: %v)", tz, rep)
 	}
 }
