@@ -50,6 +50,13 @@ func DefaultDictOptions() tokenizer.DictOptions {
 // segments of every document outside the holdout, and learns merges. The
 // result depends only on the inputs and the config, not on worker counts.
 func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer, *Summary, error) {
+	// Settings first: the passes over the dump take a while.
+	if cfg.Overlearn < 0 || cfg.Overlearn > 4 {
+		return nil, nil, fmt.Errorf("--overlearn %g: want 0 (plain BPE) to 4", cfg.Overlearn)
+	}
+	if lex := max(cfg.Classes.Lex, 1); lex > tokenizer.MaxLex {
+		return nil, nil, fmt.Errorf("--lex-states %d: want 1 to %d", lex, tokenizer.MaxLex)
+	}
 	g, err := tokenizer.CompileSchema(cfg.Schema)
 	if err != nil {
 		return nil, nil, err

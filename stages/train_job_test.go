@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tct-dev/tct/configs"
@@ -174,4 +175,25 @@ func tokenString(toks []tokenizer.Token) []byte {
 		b = append(b, byte(t>>8), byte(t))
 	}
 	return b
+}
+
+// Bad settings are refused before the dump is read (the input here does
+// not even exist).
+func TestTrainTokenizerBadSettings(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		set  func(*TrainConfig)
+		want string
+	}{
+		{"negative overlearn", func(c *TrainConfig) { c.Overlearn = -0.5 }, "--overlearn"},
+		{"huge overlearn", func(c *TrainConfig) { c.Overlearn = 10 }, "--overlearn"},
+		{"too many lexical states", func(c *TrainConfig) { c.Classes.Lex = tokenizer.MaxLex + 1 }, "--lex-states"},
+	} {
+		cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16}
+		cfg.Convert.Inputs = []string{filepath.Join(t.TempDir(), "missing.jsonl")}
+		c.set(&cfg)
+		if _, _, err := TrainTokenizer(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want an error about %s", c.name, err, c.want)
+		}
+	}
 }
