@@ -93,17 +93,24 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	minFreq := max(cfg.MinFreq, 2)
 	keep := cfg.Vocab - g.Size
 	learnN := keep + int(cfg.Overlearn*float64(keep))
-	tables, right, err := tokenizer.TrainClasses(g.Size, g.Tables(), segs, tokenizer.TrainOptions{Merges: learnN, MinFreq: minFreq * SegmentWeightScale})
+	// Tables of positions after a byte number their merges from 257: only a
+	// byte or END starts there, so the other base ids are free.
+	first := g.FirstMerged()
+	pairs, right, err := tokenizer.TrainClasses(g.Size, g.Tables(), segs,
+		tokenizer.TrainOptions{Merges: learnN, MinFreq: minFreq * SegmentWeightScale, First: first})
 	if err != nil {
 		return nil, nil, err
 	}
-	var hidden []int
+	tables := make([]tokenizer.TableSpec, len(pairs))
+	for i := range tables {
+		tables[i] = tokenizer.TableSpec{Pairs: pairs[i], Right: right[i], First: first[i]}
+	}
 	if learnN > keep {
-		if tables, right, hidden, err = tokenizer.PruneTables(g.Size, tables, right, segs, tokenizer.PruneOptions{Keep: keep}); err != nil {
+		if tables, err = tokenizer.PruneTables(g.Size, tables, segs, tokenizer.PruneOptions{Keep: keep}); err != nil {
 			return nil, nil, err
 		}
 	}
-	t, err := tokenizer.NewClassed(g, classes, max(cfg.Classes.Lex, 1), tables, right, hidden, cfg.Positions)
+	t, err := tokenizer.NewClassed(g, classes, max(cfg.Classes.Lex, 1), tables, cfg.Positions)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -21,7 +21,7 @@ type trieEdge struct {
 
 func buildTrie(m *Merges) *idTrie {
 	root := &idTrie{}
-	for id := m.Base; id < m.Size(); id++ {
+	for id := m.First; id < m.Size(); id++ {
 		n := root
 		for _, b := range m.exp[id] {
 			var c *idTrie
@@ -59,7 +59,7 @@ func buildTrie(m *Merges) *idTrie {
 // may end there.
 func asciiSets(m *Merges) (ascii, asciiEnd bitset) {
 	ascii, asciiEnd = newBitset(m.Size()), newBitset(m.Size())
-	for id := m.Base; id < m.Size(); id++ {
+	for id := m.First; id < m.Size(); id++ {
 		e := m.exp[id]
 		n := 0 // leading ASCII bytes
 		for n < len(e) && e[n] < 0x80 {
@@ -88,8 +88,14 @@ func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
 	})
 	res := newBitset(t.Layout.Content)
 	allowed := m.Allowed()
+	first := 0
+	if !m.Done() {
+		first = t.Tables[m.class()].First
+	}
 	for _, b := range allowed.Tokens() {
-		res.set(b)
+		if m.Done() || int(b) < first { // ids from first on are merges in this state
+			res.set(b)
+		}
 	}
 	if !m.Done() {
 		c := m.class()

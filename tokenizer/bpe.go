@@ -9,7 +9,12 @@ import (
 // Merges are BPE merges over base tokens: merge i joins the pair Pairs[i]
 // into the id Base+i. They never cross a segment end (see EncodeSegments).
 type Merges struct {
-	Base  int        // the base alphabet size; merged ids start here
+	Base int // the base alphabet size
+	// First is the first merged id: Base, or 257 for a table whose
+	// positions only ever start with a byte or END (after a letter, see
+	// lexical states): the ids of keys, enum values and structure are dead
+	// there and serve as merges.
+	First int
 	Pairs [][2]int32 // in learning order (rank)
 	// Right, when set, names the table of each merge's right part: a merge
 	// that starts in this table's class may run into another class (a KEY
@@ -24,40 +29,54 @@ type Merges struct {
 
 // NewMerges indexes one table of merges.
 func NewMerges(base int, pairs [][2]int32) (*Merges, error) {
-	ts, err := newTables(base, [][][2]int32{pairs}, nil, nil)
+	ts, err := newTables(base, []TableSpec{{Pairs: pairs}})
 	if err != nil {
 		return nil, err
 	}
 	return ts[0], nil
 }
 
-// newTables indexes merge tables whose merges may end in another table's
-// ids (right[t][i] is the table of pairs[t][i][1]; nil: the same table);
-// the last hidden[t] merges of table t are not content ids (nil: none).
-func newTables(base int, pairs [][][2]int32, right [][]uint8, hidden []int) ([]*Merges, error) {
-	ts := make([]*Merges, len(pairs))
+// TableSpec is a merge table as stored: its pairs, the table of each
+// pair's right part (nil: the same table), how many trailing merges are
+// hidden, and its first merged id (0: the alphabet size).
+type TableSpec struct {
+	Pairs  [][2]int32
+	Right  []uint8
+	Hidden int
+	First  int
+}
+
+// newTables indexes merge tables whose merges may end in another table's ids.
+func newTables(base int, specs []TableSpec) ([]*Merges, error) {
+	ts := make([]*Merges, len(specs))
 	single := make([]Token, base) // the base ids' expansions, shared by all tables
 	for i := range single {
 		single[i] = Token(i)
 	}
-	for t, ps := range pairs {
-		m := &Merges{Base: base, Pairs: ps, exp: make([][]Token, base+len(ps))}
-		if t < len(right) && right[t] != nil {
-			if len(right[t]) != len(ps) {
-				return nil, fmt.Errorf("merge table %d: %d right classes for %d merges", t, len(right[t]), len(ps))
+	for t, sp := range specs {
+		ps := sp.Pairs
+		first := sp.First
+		if first == 0 {
+			first = base
+		}
+		if first != base && (first < int(TokEnd)+1 || first > base) {
+			return nil, fmt.Errorf("merge table %d: first merged id %d; want %d to %d", t, first, TokEnd+1, base)
+		}
+		m := &Merges{Base: base, First: first, Pairs: ps, exp: make([][]Token, first+len(ps))}
+		if sp.Right != nil {
+			if len(sp.Right) != len(ps) {
+				return nil, fmt.Errorf("merge table %d: %d right classes for %d merges", t, len(sp.Right), len(ps))
 			}
-			m.Right = right[t]
+			m.Right = sp.Right
 		}
-		if base+len(ps) >= noID { // noID marks "no id" in the match trie
-			return nil, fmt.Errorf("merge table %d: %d ids do not fit 16 bits", t, base+len(ps))
+		if first+len(ps) >= noID { // noID marks "no id" in the match trie
+			return nil, fmt.Errorf("merge table %d: %d ids do not fit 16 bits", t, first+len(ps))
 		}
-		if t < len(hidden) {
-			if hidden[t] < 0 || hidden[t] > len(ps) {
-				return nil, fmt.Errorf("merge table %d: %d hidden merges of %d", t, hidden[t], len(ps))
-			}
-			m.Hidden = hidden[t]
+		if sp.Hidden < 0 || sp.Hidden > len(ps) {
+			return nil, fmt.Errorf("merge table %d: %d hidden merges of %d", t, sp.Hidden, len(ps))
 		}
-		for i := range base {
+		m.Hidden = sp.Hidden
+		for i := range first {
 			m.exp[i] = single[i : i+1 : i+1]
 		}
 		ts[t] = m
@@ -87,7 +106,7 @@ func newTables(base int, pairs [][][2]int32, right [][]uint8, hidden []int) ([]*
 		if m.exp[id] != nil {
 			return m.exp[id], nil
 		}
-		i := int(id) - base
+		i := int(id) - m.First
 		if busy[t][i] {
 			return nil, fmt.Errorf("merge table %d: merge %d refers to itself", t, i)
 		}
@@ -114,7 +133,7 @@ func newTables(base int, pairs [][][2]int32, right [][]uint8, hidden []int) ([]*
 	for t, m := range ts {
 		total := base
 		for i := range m.Pairs {
-			e, err := expand(t, int32(base+i))
+			e, err := expand(t, int32(m.First+i))
 			if err != nil {
 				return nil, err
 			}
@@ -128,7 +147,7 @@ func newTables(base int, pairs [][][2]int32, right [][]uint8, hidden []int) ([]*
 }
 
 // Size is the number of content ids (base + merges, less the hidden ones).
-func (m *Merges) Size() int { return m.Base + len(m.Pairs) - m.Hidden }
+func (m *Merges) Size() int { return m.First + len(m.Pairs) - m.Hidden }
 
 // Expansion returns the base tokens of a content id (nil for any other).
 func (m *Merges) Expansion(id int32) []Token {
@@ -140,8 +159,19 @@ func (m *Merges) Expansion(id int32) []Token {
 
 // TrainOptions control merge learning.
 type TrainOptions struct {
-	Merges  int   // how many merges to learn
+	Merges  int   // how many merges to learn (per table, for tables that start at the alphabet size)
 	MinFreq int64 // stop when the best pair is rarer (default 2)
+	// First is each table's first merged id (nil or 0: the alphabet size); a
+	// table that starts lower holds that many more merges.
+	First []int
+}
+
+// firstID is table c's first merged id.
+func (o TrainOptions) firstID(base, c int) int {
+	if c < len(o.First) && o.First[c] > 0 {
+		return o.First[c]
+	}
+	return base
 }
 
 // Segments counts distinct segments (as base-token strings) with their frequency.
@@ -284,7 +314,8 @@ func TrainClasses(base, classes int, segs Segments, opt TrainOptions) ([][][2]in
 		ek := tokenKey(exp)
 		id, ok := spelled[c][ek]
 		if !ok {
-			if len(pairs[c]) >= opt.Merges {
+			first := opt.firstID(base, int(c))
+			if len(pairs[c]) >= opt.Merges+base-first {
 				delete(counts, top.pair) // the class's table is full
 				continue
 			}
@@ -292,7 +323,7 @@ func TrainClasses(base, classes int, segs Segments, opt TrainOptions) ([][][2]in
 			right[c] = append(right[c], symClass[b])
 			id = int32(len(symClass))
 			symClass = append(symClass, c)
-			symID = append(symID, int32(base+len(pairs[c])-1))
+			symID = append(symID, int32(first+len(pairs[c])-1))
 			symExp = append(symExp, exp)
 			spelled[c][ek] = id
 		}

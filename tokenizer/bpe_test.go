@@ -219,7 +219,7 @@ func checkShortest(t *testing.T, rng *rand.Rand, m *Merges) {
 // tables; bad references are errors, not panics or loops.
 func TestNewTables(t *testing.T) {
 	const base = 4
-	ok, err := newTables(base, [][][2]int32{{{0, 4}}, {{1, 2}}}, [][]uint8{{1}, nil}, nil)
+	ok, err := newTables(base, []TableSpec{{Pairs: [][2]int32{{0, 4}}, Right: []uint8{1}}, {Pairs: [][2]int32{{1, 2}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,19 +228,35 @@ func TestNewTables(t *testing.T) {
 		t.Errorf("cross-table expansion %v, want [0 1 2]", got)
 	}
 	for _, c := range []struct {
-		name  string
-		pairs [][][2]int32
-		right [][]uint8
+		name   string
+		tables []TableSpec
 	}{
-		{"itself", [][][2]int32{{{4, 0}}}, nil},
-		{"cycle across tables", [][][2]int32{{{0, 4}}, {{0, 4}}}, [][]uint8{{1}, {0}}},
-		{"missing table", [][][2]int32{{{0, 1}}}, [][]uint8{{3}}},
-		{"missing id", [][][2]int32{{{0, 9}}}, nil},
-		{"right classes miscounted", [][][2]int32{{{0, 1}}}, [][]uint8{{0, 0}}},
+		{"itself", []TableSpec{{Pairs: [][2]int32{{4, 0}}}}},
+		{"cycle across tables", []TableSpec{{Pairs: [][2]int32{{0, 4}}, Right: []uint8{1}}, {Pairs: [][2]int32{{0, 4}}, Right: []uint8{0}}}},
+		{"missing table", []TableSpec{{Pairs: [][2]int32{{0, 1}}, Right: []uint8{3}}}},
+		{"missing id", []TableSpec{{Pairs: [][2]int32{{0, 9}}}}},
+		{"right classes miscounted", []TableSpec{{Pairs: [][2]int32{{0, 1}}, Right: []uint8{0, 0}}}},
+		{"more hidden merges than merges", []TableSpec{{Pairs: [][2]int32{{0, 1}}, Hidden: 2}}},
+		{"first merged id past the alphabet", []TableSpec{{Pairs: [][2]int32{{0, 1}}, First: base + 1}}},
 	} {
-		if _, err := newTables(base, c.pairs, c.right, nil); err == nil {
+		if _, err := newTables(base, c.tables); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
+	}
+	// A table of positions after a byte numbers its merges from 257: there,
+	// 257 is a merge, while 300 (say, a key elsewhere) is a base token in a
+	// table that starts at the alphabet size.
+	const alphabet = 400
+	ts, err := newTables(alphabet, []TableSpec{{Pairs: [][2]int32{{'a', 257}}, Right: []uint8{1}}, {Pairs: [][2]int32{{'b', 'c'}}, First: 257}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ts[0].Expansion(alphabet); !slices.Equal(got, []Token{'a', 'b', 'c'}) || ts[1].Size() != 258 || ts[1].Expansion(300) != nil ||
+		!slices.Equal(ts[0].Expansion(300), []Token{300}) {
+		t.Errorf("table 0 id %d spells %v (want abc); table 1 has %d ids (want 258)", alphabet, got, ts[1].Size())
+	}
+	if _, err := newTables(alphabet, []TableSpec{{First: 100}}); err == nil {
+		t.Error("a table starting its merges among the bytes: no error")
 	}
 }
 
@@ -263,14 +279,15 @@ func TestPruneTables(t *testing.T) {
 	if want := [][2]int32{{0, 1}, {4, 2}, {4, 3}}; !slices.Equal(pairs[0], want) {
 		t.Fatalf("learned %v, want %v", pairs[0], want)
 	}
-	pruned, pright, hidden, err := PruneTables(base, pairs, right, segs, PruneOptions{Keep: 2})
+	spec := []TableSpec{{Pairs: pairs[0], Right: right[0]}}
+	pruned, err := PruneTables(base, spec, segs, PruneOptions{Keep: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := [][2]int32{{6, 2}, {6, 3}, {0, 1}}; !slices.Equal(pruned[0], want) || !slices.Equal(hidden, []int{1}) || pright[0] != nil {
-		t.Fatalf("pruned to %v (hidden %v, right %v); want %v with one hidden", pruned[0], hidden, pright[0], want)
+	if want := [][2]int32{{6, 2}, {6, 3}, {0, 1}}; !slices.Equal(pruned[0].Pairs, want) || pruned[0].Hidden != 1 || pruned[0].Right != nil {
+		t.Fatalf("pruned to %+v; want %v with one hidden", pruned[0], want)
 	}
-	ms, err := newTables(base, pruned, pright, hidden)
+	ms, err := newTables(base, pruned)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,11 +296,8 @@ func TestPruneTables(t *testing.T) {
 		t.Errorf("size %d, ids 4, 5, 6 spell %v %v %v; want 6, abc, abd and no id", m.Size(), m.Expansion(4), m.Expansion(5), m.Expansion(6))
 	}
 	// Keeping everything changes nothing.
-	same, _, hidden, err := PruneTables(base, pairs, right, segs, PruneOptions{Keep: 3})
-	if err != nil || !slices.Equal(same[0], pairs[0]) || hidden[0] != 0 {
-		t.Errorf("keep all: %v, hidden %v, %v", same[0], hidden, err)
-	}
-	if _, err := newTables(base, pruned, pright, []int{4}); err == nil {
-		t.Error("more hidden merges than merges: no error")
+	same, err := PruneTables(base, spec, segs, PruneOptions{Keep: 3})
+	if err != nil || !slices.Equal(same[0].Pairs, pairs[0]) || same[0].Hidden != 0 {
+		t.Errorf("keep all: %+v, %v", same[0], err)
 	}
 }

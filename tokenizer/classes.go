@@ -56,6 +56,24 @@ func lexKind(t Token) int {
 	return 4
 }
 
+// ByteTable reports whether the positions of merge table i always follow a
+// byte (its lexical state is not that of a value's start): only a byte or
+// END can start there, so the ids of the other base tokens are free.
+func (g *Grammar) ByteTable(i int) bool { return i%g.Lex() != int(lexGroups[g.Lex()][0]) }
+
+// FirstMerged is the first merged id of each table: 257 (after END) for
+// tables of positions after a byte, else the alphabet size.
+func (g *Grammar) FirstMerged() []int {
+	first := make([]int, g.Tables())
+	for i := range first {
+		first[i] = g.Size
+		if g.ByteTable(i) {
+			first[i] = int(TokEnd) + 1
+		}
+	}
+	return first
+}
+
 // Tables is the number of merge tables: classes × lexical states.
 func (g *Grammar) Tables() int { return (g.classes + 1) * g.Lex() }
 

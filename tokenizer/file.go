@@ -65,6 +65,7 @@ type fileTable struct {
 	Merges intList `json:"merges,omitempty"`
 	Right  intList `json:"merges_right,omitempty"`
 	Hidden int     `json:"hidden,omitempty"` // trailing merges that are not content ids
+	First  int     `json:"first,omitempty"`  // first merged id (absent: base_size)
 }
 
 // intList is a JSON array of integers, read by hand: a tokenizer file holds
@@ -186,7 +187,11 @@ func (t *Tokenizer) Marshal() ([]byte, error) {
 		f.Classes = append(f.Classes, fileClass{Nodes: nodes})
 	}
 	for _, m := range t.Tables {
-		f.Tables = append(f.Tables, fileTable{Merges: flatPairs(m.Pairs), Right: intsOf(m.Right), Hidden: m.Hidden})
+		ft := fileTable{Merges: flatPairs(m.Pairs), Right: intsOf(m.Right), Hidden: m.Hidden}
+		if m.First != m.Base {
+			ft.First = m.First
+		}
+		f.Tables = append(f.Tables, ft)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -245,9 +250,7 @@ func Parse(b []byte) (*Tokenizer, error) {
 	} else if len(f.Merges) > 0 || len(f.Right) > 0 {
 		return nil, fmt.Errorf("tokenizer file version 3 with merges outside its table list")
 	}
-	var tables [][][2]int32
-	var right [][]uint8
-	var hidden []int
+	var tables []TableSpec
 	for i, m := range ft {
 		p, err := unflatPairs(m.Merges)
 		if err != nil {
@@ -257,9 +260,9 @@ func Parse(b []byte) (*Tokenizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("merge table %d: %w", i, err)
 		}
-		tables, right, hidden = append(tables, p), append(right, r), append(hidden, m.Hidden)
+		tables = append(tables, TableSpec{Pairs: p, Right: r, Hidden: m.Hidden, First: m.First})
 	}
-	t, err := NewClassed(g, classes, max(f.Lex, 1), tables, right, hidden, f.Layout.PositionCount)
+	t, err := NewClassed(g, classes, max(f.Lex, 1), tables, f.Layout.PositionCount)
 	if err != nil {
 		return nil, err
 	}

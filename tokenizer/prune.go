@@ -15,22 +15,22 @@ import (
 
 // PruneOptions control PruneTables.
 type PruneOptions struct {
-	Keep   int // merges (content ids) each table keeps
+	Keep   int // merges (content ids) each table keeps (more by the ids it starts below the alphabet size)
 	Rounds int // spell and drop this many times (default 3): usage shifts as merges go
 }
 
-// PruneTables keeps opt.Keep merges per table among pairs (as TrainClasses
-// returns them, learned from segs): those that the shortest spelling of the
-// segments uses most, weighted by the segment counts (ties: the earlier
-// merge). It returns the tables with the kept merges first, in learning
-// order, then the hidden ones, and how many are hidden. Deterministic.
-func PruneTables(base int, pairs [][][2]int32, right [][]uint8, segs Segments, opt PruneOptions) ([][][2]int32, [][]uint8, []int, error) {
+// PruneTables keeps opt.Keep merges per table (as TrainClasses learned
+// them from segs): those that the shortest spelling of the segments uses
+// most, weighted by the segment counts (ties: the earlier merge). It
+// returns the tables with the kept merges first, in learning order, then
+// the hidden ones. Deterministic.
+func PruneTables(base int, tables []TableSpec, segs Segments, opt PruneOptions) ([]TableSpec, error) {
 	if opt.Rounds <= 0 {
 		opt.Rounds = 3
 	}
-	all, err := newTables(base, pairs, right, nil)
+	all, err := newTables(base, tables)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	nt := len(all)
 	keys := make([]string, 0, len(segs))
@@ -46,7 +46,7 @@ func PruneTables(base int, pairs [][][2]int32, right [][]uint8, segs Segments, o
 		for i := 0; i+1 < len(k); i += 2 {
 			s := int(k[i])<<8 | int(k[i+1])
 			if s/base >= nt {
-				return nil, nil, nil, fmt.Errorf("segment symbol %d: no table %d", s, s/base)
+				return nil, fmt.Errorf("segment symbol %d: no table %d", s, s/base)
 			}
 			toks, cls = append(toks, Token(s%base)), append(cls, uint8(s/base))
 		}
@@ -61,7 +61,8 @@ func PruneTables(base int, pairs [][][2]int32, right [][]uint8, segs Segments, o
 	}
 	for round := range opt.Rounds {
 		use := spellUsage(all, live, toks, cls, ends, keys, segs)
-		for t := range all {
+		for t, m := range all {
+			keep := opt.Keep + base - m.First
 			n := 0
 			for _, l := range live[t] {
 				if l {
@@ -69,7 +70,7 @@ func PruneTables(base int, pairs [][][2]int32, right [][]uint8, segs Segments, o
 				}
 			}
 			// Drop an even share of the surplus each round.
-			drop := (n - opt.Keep + opt.Rounds - round - 1) / (opt.Rounds - round)
+			drop := (n - keep + opt.Rounds - round - 1) / (opt.Rounds - round)
 			if drop <= 0 {
 				continue
 			}
@@ -80,7 +81,7 @@ func PruneTables(base int, pairs [][][2]int32, right [][]uint8, segs Segments, o
 				}
 			}
 			slices.SortStableFunc(order, func(a, b int) int {
-				ua, ub := use[t][base+a], use[t][base+b]
+				ua, ub := use[t][m.First+a], use[t][m.First+b]
 				if ua != ub {
 					if ua < ub {
 						return -1
@@ -101,7 +102,7 @@ func PruneTables(base int, pairs [][][2]int32, right [][]uint8, segs Segments, o
 	}
 	var visit func(t int, id int32)
 	visit = func(t int, id int32) {
-		i := int(id) - base
+		i := int(id) - all[t].First
 		if i < 0 || need[t][i] {
 			return
 		}
@@ -113,36 +114,35 @@ func PruneTables(base int, pairs [][][2]int32, right [][]uint8, segs Segments, o
 	for t, m := range all {
 		for i := range m.Pairs {
 			if live[t][i] {
-				visit(t, int32(base+i))
+				visit(t, int32(m.First+i))
 			}
 		}
 	}
 	// New ids: kept merges first, then hidden ones, each in learning order.
 	newID := make([][]int32, nt)
-	hidden := make([]int, nt)
+	out := make([]TableSpec, nt)
 	for t, m := range all {
 		newID[t] = make([]int32, len(m.Pairs))
-		next := int32(base)
+		out[t].First = tables[t].First
+		next := int32(m.First)
 		for pass := range 2 {
 			for i := range m.Pairs {
 				if need[t][i] && live[t][i] == (pass == 0) {
 					newID[t][i] = next
 					next++
 					if pass == 1 {
-						hidden[t]++
+						out[t].Hidden++
 					}
 				}
 			}
 		}
 	}
 	mapID := func(t int, id int32) int32 {
-		if int(id) < base {
+		if int(id) < all[t].First {
 			return id
 		}
-		return newID[t][int(id)-base]
+		return newID[t][int(id)-all[t].First]
 	}
-	outPairs := make([][][2]int32, nt)
-	outRight := make([][]uint8, nt)
 	for t, m := range all {
 		n := 0
 		for i := range m.Pairs {
@@ -150,23 +150,23 @@ func PruneTables(base int, pairs [][][2]int32, right [][]uint8, segs Segments, o
 				n++
 			}
 		}
-		outPairs[t] = make([][2]int32, n)
+		out[t].Pairs = make([][2]int32, n)
 		if m.Right != nil {
-			outRight[t] = make([]uint8, n)
+			out[t].Right = make([]uint8, n)
 		}
 		for i, p := range m.Pairs {
 			if !need[t][i] {
 				continue
 			}
-			j := int(newID[t][i]) - base
+			j := int(newID[t][i]) - m.First
 			rt := rightOf(m, i, t)
-			outPairs[t][j] = [2]int32{mapID(t, p[0]), mapID(rt, p[1])}
+			out[t].Pairs[j] = [2]int32{mapID(t, p[0]), mapID(rt, p[1])}
 			if m.Right != nil {
-				outRight[t][j] = m.Right[i]
+				out[t].Right[j] = m.Right[i]
 			}
 		}
 	}
-	return outPairs, outRight, hidden, nil
+	return out, nil
 }
 
 func rightOf(m *Merges, i, t int) int {
@@ -185,12 +185,12 @@ func spellUsage(all []*Merges, live [][]bool, toks []Token, cls []uint8, ends []
 	tries := make([]*matchTrie, len(all))
 	back := make([][]int32, len(all))
 	for t, m := range all {
-		v := &Merges{Base: base, exp: m.exp[:base:base]}
+		v := &Merges{Base: base, First: m.First, exp: m.exp[:m.First:m.First]}
 		back[t] = make([]int32, 0, len(m.Pairs))
 		for i := range m.Pairs {
 			if live[t][i] {
-				v.exp = append(v.exp, m.exp[base+i])
-				back[t] = append(back[t], int32(base+i))
+				v.exp = append(v.exp, m.exp[m.First+i])
+				back[t] = append(back[t], int32(m.First+i))
 			}
 		}
 		v.Pairs = make([][2]int32, len(back[t])) // only its length is read
@@ -198,7 +198,7 @@ func spellUsage(all []*Merges, live [][]bool, toks []Token, cls []uint8, ends []
 	}
 	use := make([][]int64, len(all))
 	for t, m := range all {
-		use[t] = make([]int64, base+len(m.Pairs))
+		use[t] = make([]int64, m.First+len(m.Pairs))
 	}
 	var cost, from, via []int32
 	var ids []int32
@@ -215,8 +215,8 @@ func spellUsage(all []*Merges, live [][]bool, toks []Token, cls []uint8, ends []
 		for _, id := range ids {
 			t := c[pos]
 			orig := id
-			if int(id) >= base {
-				orig = back[t][int(id)-base]
+			if int(id) >= all[t].First {
+				orig = back[t][int(id)-all[t].First]
 			}
 			use[t][orig] += w
 			pos += len(all[t].exp[orig])

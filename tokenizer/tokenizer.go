@@ -70,24 +70,26 @@ func (t *Tokenizer) matchers() []*matchTrie {
 // New assembles a tokenizer with one merge table; with no merges the
 // content vocabulary is the base alphabet.
 func New(g *Grammar, pairs [][2]int32, positions int) (*Tokenizer, error) {
-	return NewClassed(g, nil, 1, [][][2]int32{pairs}, nil, nil, positions)
+	return NewClassed(g, nil, 1, []TableSpec{{Pairs: pairs}}, positions)
 }
 
 // NewClassed assembles a tokenizer with a merge table per class and
 // lexical state: class 0 is shared, class i serves the nodes of
-// classes[i-1], and table c·lex+s serves class c in lexical state s;
-// right[i][j] is the table of the right part of merge j of table i (nil:
-// table i); the last hidden[i] merges of table i are not content ids (nil:
-// none). It assigns the classes to g's nodes, so a grammar serves one
-// tokenizer.
-func NewClassed(g *Grammar, classes [][]string, lex int, tables [][][2]int32, right [][]uint8, hidden []int, positions int) (*Tokenizer, error) {
+// classes[i-1], and table c·lex+s serves class c in lexical state s. It
+// assigns the classes to g's nodes, so a grammar serves one tokenizer.
+func NewClassed(g *Grammar, classes [][]string, lex int, tables []TableSpec, positions int) (*Tokenizer, error) {
 	if err := g.SetClasses(classes, lex); err != nil {
 		return nil, err
 	}
 	if len(tables) != g.Tables() {
 		return nil, fmt.Errorf("%d merge tables for %d classes × %d lexical states", len(tables), len(classes)+1, lex)
 	}
-	ms, err := newTables(g.Size, tables, right, hidden)
+	for i, sp := range tables {
+		if sp.First != 0 && sp.First != g.Size && !g.ByteTable(i) {
+			return nil, fmt.Errorf("merge table %d starts its merges at %d, but it is not a table of positions after a byte", i, sp.First)
+		}
+	}
+	ms, err := newTables(g.Size, tables)
 	if err != nil {
 		return nil, err
 	}
