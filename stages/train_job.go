@@ -54,7 +54,8 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	if cfg.Overlearn < 0 || cfg.Overlearn > 4 {
 		return nil, nil, fmt.Errorf("--overlearn %g: want 0 (plain BPE) to 4", cfg.Overlearn)
 	}
-	if lex := max(cfg.Classes.Lex, 1); lex > tokenizer.MaxLex {
+	lex := max(cfg.Classes.Lex, 1)
+	if lex > tokenizer.MaxLex {
 		return nil, nil, fmt.Errorf("--lex-states %d: want 1 to %d", lex, tokenizer.MaxLex)
 	}
 	g, err := tokenizer.CompileSchema(cfg.Schema)
@@ -77,7 +78,7 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 		}
 	}
 	classes := learned.Classes(dict, cfg.Classes)
-	if err := g.SetClasses(classes, max(cfg.Classes.Lex, 1)); err != nil {
+	if err := g.SetClasses(classes, lex); err != nil {
 		return nil, nil, err
 	}
 	if cfg.Vocab < g.Size {
@@ -110,7 +111,7 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 			return nil, nil, err
 		}
 	}
-	t, err := tokenizer.NewClassed(g, classes, max(cfg.Classes.Lex, 1), tables, cfg.Positions)
+	t, err := tokenizer.NewClassed(g, classes, lex, tables, cfg.Positions)
 	if err != nil {
 		return nil, nil, err
 	}

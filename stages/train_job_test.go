@@ -86,8 +86,8 @@ func TestTrainTokenizerLexStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tok.Tables) != 6 || tok.Lex != 2 || tok.Classes[0][0] != runNode {
-		t.Fatalf("%d tables, %d lexical states, classes %v; want 6, 2, the run scripts first", len(tok.Tables), tok.Lex, tok.Classes)
+	if len(tok.Tables) != 6 || tok.Grammar.Lex() != 2 || tok.Classes[0][0] != runNode {
+		t.Fatalf("%d tables, %d lexical states, classes %v; want 6, 2, the run scripts first", len(tok.Tables), tok.Grammar.Lex(), tok.Classes)
 	}
 	base := tok.Grammar.Size
 	start, word := tok.Tables[2], tok.Tables[3] // run scripts: at a value's start or after a space, after a letter
@@ -102,8 +102,8 @@ func TestTrainTokenizerLexStates(t *testing.T) {
 			start.Expansion(257), word.Expansion(257))
 	}
 	back := fileRoundTrip(t, tok)
-	if back.Lex != 2 || len(back.Tables) != 6 {
-		t.Fatalf("the file lost the lexical states: %d, %d tables", back.Lex, len(back.Tables))
+	if back.Grammar.Lex() != 2 || len(back.Tables) != 6 {
+		t.Fatalf("the file lost the lexical states: %d, %d tables", back.Grammar.Lex(), len(back.Tables))
 	}
 	checkClassRoundTrip(t, back)
 }

@@ -88,20 +88,17 @@ func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
 	})
 	res := newBitset(t.Layout.Content)
 	allowed := m.Allowed()
-	first := 0
-	if !m.Done() {
-		first = t.Tables[m.class()].First
+	if m.Done() {
+		return res // nothing comes after the document
 	}
+	c := m.class()
 	for _, b := range allowed.Tokens() {
-		if m.Done() || int(b) < first { // ids from first on are merges in this state
+		if int(b) < t.Tables[c].First { // ids from First on are merges in this state
 			res.set(b)
 		}
 	}
-	if !m.Done() {
-		c := m.class()
-		w := idWalk{root: t.tries[c], ascii: t.ascii[c], asciiEnd: t.asciiEnd[c]}
-		w.walk(w.root, m, allowed, res)
-	}
+	w := idWalk{root: t.tries[c], ascii: t.ascii[c], asciiEnd: t.asciiEnd[c]}
+	w.walk(w.root, m, allowed, res)
 	return res
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 // Merges are BPE merges over base tokens: merge i joins the pair Pairs[i]
-// into the id Base+i. They never cross a segment end (see EncodeSegments).
+// into the id First+i. They never cross a segment end (see EncodeSegments).
 type Merges struct {
 	Base int // the base alphabet size
 	// First is the first merged id: Base, or 257 for a table whose
@@ -234,7 +234,8 @@ func Train(base int, segs Segments, opt TrainOptions) ([][2]int32, error) {
 // TrainClasses learns one merge table per merge class in one BPE loop. The
 // segments spell each token as class·base + token (see CountSegments): a
 // merge belongs to the class of its first token and may run into another
-// class; each table gets up to opt.Merges merges, so the classes do not
+// class; each table gets up to opt.Merges merges (more by the ids it starts
+// below the alphabet, see TrainOptions.First), so the classes do not
 // compete for ids. It returns each table's pairs and the table of each
 // pair's right part (nil for a table whose merges stay in its class).
 func TrainClasses(base, classes int, segs Segments, opt TrainOptions) ([][][2]int32, [][]uint8, error) {

@@ -7,8 +7,8 @@ import (
 
 // Merge classes. The merges of a tokenizer come in tables: table 0 is
 // shared, and each further table serves the nodes listed for it (the free
-// text of `run` scripts, say). An id above the base alphabet means what the
-// table of the current grammar state says, as KEY and ENUM slots already
+// text of `run` scripts, say). A merged id means what the table of the
+// current grammar state says, as KEY and ENUM slots already
 // do, so each class has the whole merge range to itself. The encoder tags
 // every base token with its class and the machine reads the same class from
 // its state (Machine.class); a merged id belongs to the class of its first
@@ -152,7 +152,7 @@ func (m *Machine) class() uint8 {
 
 // ClassOptions choose merge classes from the free text of a corpus.
 type ClassOptions struct {
-	Max      int     // merge tables in all (1: one shared table)
+	Max      int     // merge classes in all (1: one shared class)
 	MinShare float64 // a node needs this share of the free-text bytes
 	Lex      int     // lexical states per class (0 or 1: none)
 }

@@ -180,8 +180,8 @@ func unflatPairs(flat intList) ([][2]int32, error) {
 func (t *Tokenizer) Marshal() ([]byte, error) {
 	f := file{Format: FileFormat, Version: FileVersion, BaseSize: t.Grammar.Size, Layout: t.Layout,
 		Meta: t.Meta, Schema: t.Grammar.schema, Dict: t.Dict}
-	if t.Lex > 1 {
-		f.Lex = t.Lex
+	if lex := t.Grammar.Lex(); lex > 1 {
+		f.Lex = lex
 	}
 	for _, nodes := range t.Classes {
 		f.Classes = append(f.Classes, fileClass{Nodes: nodes})

@@ -39,10 +39,7 @@ type Tokenizer struct {
 	// classes.go). An id means what the table of the current state says.
 	Tables  []*Merges
 	Classes [][]string
-	// Lex is the number of lexical states per class (1: none): table
-	// c·Lex+s serves class c after a token of lexical state s.
-	Lex    int
-	Layout Layout
+	Layout  Layout
 	// Fingerprint is the sha256 of the tokenizer file.
 	Fingerprint string
 	Meta        Meta
@@ -93,7 +90,7 @@ func NewClassed(g *Grammar, classes [][]string, lex int, tables []TableSpec, pos
 	if err != nil {
 		return nil, err
 	}
-	t := &Tokenizer{Grammar: g, Classes: classes, Lex: lex, Tables: ms}
+	t := &Tokenizer{Grammar: g, Classes: classes, Tables: ms}
 	content := g.Size
 	for _, m := range ms {
 		content = max(content, m.Size())

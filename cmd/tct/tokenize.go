@@ -106,7 +106,7 @@ and flags always give a byte-identical file, whatever --workers is.`,
 			}
 			rep := map[string]any{"out": out, "fingerprint": t.Fingerprint, "content_vocab": t.Layout.Content,
 				"base_alphabet": t.Grammar.Size, "merges": t.MergeCount(), "hidden_merges": t.HiddenCount(),
-				"merge_classes": len(t.Classes) + 1, "lex_states": t.Lex, "merge_tables": len(t.Tables), "layout": t.Layout, "documents": t.Meta.Documents,
+				"merge_classes": len(t.Classes) + 1, "lex_states": t.Grammar.Lex(), "merge_tables": len(t.Tables), "layout": t.Layout, "documents": t.Meta.Documents,
 				"segments": t.Meta.Segments, "read": sum.Read, "written": sum.Written, "rejected": sum.Rejected,
 				"duplicates": sum.Duplicates, "seconds": time.Since(start).Seconds(), "input_errors": sum.InputErrors}
 			if asJSON {
@@ -125,7 +125,7 @@ and flags always give a byte-identical file, whatever --workers is.`,
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the holdout split")
 	fs.Int64Var(&cfg.MinFreq, "min-freq", 2, "stop merging when the best pair is rarer")
 	fs.IntVar(&cfg.Classes.Max, "classes", cfg.Classes.Max, "merge classes: one shared plus one per schema position with the most free text (1: one class)")
-	fs.Float64Var(&cfg.Classes.MinShare, "class-min-share", cfg.Classes.MinShare, "share of the free-text bytes a schema position needs for a merge table of its own")
+	fs.Float64Var(&cfg.Classes.MinShare, "class-min-share", cfg.Classes.MinShare, "share of the free-text bytes a schema position needs for a merge class of its own")
 	fs.IntVar(&cfg.Classes.Lex, "lex-states", cfg.Classes.Lex, "lexical states per merge class: an id's meaning also depends on the byte before it (1: none; 2-5: word/other, +punctuation, +space, +line break)")
 	fs.Float64Var(&cfg.Overlearn, "overlearn", cfg.Overlearn, "learn this share more merges than a table holds, then keep the ones the shortest spelling of the training text uses most (0: plain BPE)")
 	fs.StringVar(&schemaPath, "schema", "", "JSON Schema of workflows (default: the embedded configs/workflow.schema.json)")
