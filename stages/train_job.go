@@ -41,9 +41,12 @@ func DefaultClassOptions() tokenizer.ClassOptions {
 // 8,192 ids: −2.2% tokens (0.1: −1.4%, 0.5: the same as 0.25).
 const DefaultOverlearn = 0.25
 
+// DefaultRecall: recall slots of every string position (tokenizer/recall.go).
+const DefaultRecall = 64
+
 // DefaultDictOptions fill the 1,025-token base alphabet.
 func DefaultDictOptions() tokenizer.DictOptions {
-	return tokenizer.DictOptions{KeySlots: 128, EnumSlots: tokenizer.MaxAlphabet - int(tokenizer.KeyBase) - 128, MinRepos: 2, MinCount: 2, MaxLen: 256}
+	return tokenizer.DictOptions{KeySlots: 128, EnumSlots: tokenizer.MaxAlphabet - int(tokenizer.KeyBase) - 128, MinRepos: 2, MinCount: 2, MaxLen: 256, Recall: DefaultRecall}
 }
 
 // TrainTokenizer reads dumps through the convert stages, counts base-token
@@ -53,6 +56,9 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	// Settings first: the passes over the dump take a while.
 	if cfg.Overlearn < 0 || cfg.Overlearn > 4 {
 		return nil, nil, fmt.Errorf("--overlearn %g: want 0 (plain BPE) to 4", cfg.Overlearn)
+	}
+	if r := cfg.Dict.Recall; r < 0 || r > tokenizer.MaxRecall || r > 0 && cfg.Dict.EnumSlots > 0 && r >= cfg.Dict.EnumSlots {
+		return nil, nil, fmt.Errorf("--recall %d: want 0 to %d, fewer than the ENUM slots (%d)", r, tokenizer.MaxRecall, cfg.Dict.EnumSlots)
 	}
 	lex := max(cfg.Classes.Lex, 1)
 	if lex > tokenizer.MaxLex {
@@ -71,7 +77,7 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	}
 	learned := learn.Result()
 	var dict *tokenizer.Dictionary
-	if cfg.Dict.EnumSlots > 0 || cfg.Dict.KeySlots > 0 {
+	if cfg.Dict.EnumSlots > 0 || cfg.Dict.KeySlots > 0 || cfg.Dict.Recall > 0 {
 		dict = learned.Dictionary(cfg.Dict)
 		if g, err = tokenizer.CompileSchemaDict(cfg.Schema, dict); err != nil {
 			return nil, nil, err

@@ -192,6 +192,8 @@ func TestTrainTokenizerBadSettings(t *testing.T) {
 		{"negative overlearn", func(c *TrainConfig) { c.Overlearn = -0.5 }, "--overlearn"},
 		{"huge overlearn", func(c *TrainConfig) { c.Overlearn = 10 }, "--overlearn"},
 		{"too many lexical states", func(c *TrainConfig) { c.Classes.Lex = tokenizer.MaxLex + 1 }, "--lex-states"},
+		{"negative recall", func(c *TrainConfig) { c.Dict.Recall = -1 }, "--recall"},
+		{"recall over the ENUM slots", func(c *TrainConfig) { c.Dict = DefaultDictOptions(); c.Dict.Recall = c.Dict.EnumSlots }, "--recall"},
 	} {
 		cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16}
 		cfg.Convert.Inputs = []string{filepath.Join(t.TempDir(), "missing.jsonl")}
@@ -199,5 +201,51 @@ func TestTrainTokenizerBadSettings(t *testing.T) {
 		if _, _, err := TrainTokenizer(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v; want an error about %s", c.name, err, c.want)
 		}
+	}
+}
+
+// Recall: the trained file keeps its recall slots (file version 4, read
+// back the same; a file that says version 3 with recall is refused), the
+// learned dictionary leaves them room, and a document that repeats a run
+// script and a line encodes them as one id each, round trip exact.
+func TestTrainTokenizerRecall(t *testing.T) {
+	cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
+		Dict: DefaultDictOptions()}
+	cfg.Dict.Recall, cfg.Dict.MinRepos = 8, 1
+	cfg.Convert.Inputs = []string{classDump(t)}
+	tok, _, err := TrainTokenizer(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := fileRoundTrip(t, tok)
+	if back.Grammar.Recall() != 8 || back.Dict.Recall != 8 {
+		t.Fatalf("recall %d in the grammar, %d in the dictionary; want 8", back.Grammar.Recall(), back.Dict.Recall)
+	}
+	for path, vals := range back.Dict.Values {
+		if len(vals) > cfg.Dict.EnumSlots-8 {
+			t.Errorf("%s: %d dictionary values leave no room for 8 recall slots", path, len(vals))
+		}
+	}
+	b, _ := back.Marshal()
+	var f map[string]json.RawMessage
+	must(t, json.Unmarshal(b, &f))
+	f["version"] = json.RawMessage("3")
+	if _, err := tokenizer.Parse(rawJSON(t, f)); err == nil || !strings.Contains(err.Error(), "recall") {
+		t.Errorf("a version 3 file with recall slots: %v", err)
+	}
+
+	script := `set -euo pipefail\nexport PATH=$HOME/tools/bin:$PATH\nmake check-formatting\n`
+	doc := `{"on":"push","jobs":{"a":{"runs-on":"x","steps":[{"run":"` + script + `"}]},` +
+		`"b":{"runs-on":"x","steps":[{"run":"` + script + `"},{"run":"cd docs\nexport PATH=$HOME/tools/bin:$PATH\nmake html\n"}]}}}`
+	ids, st, err := back.NewEncoder().Encode(nil, []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Recalled != 3 {
+		t.Errorf("%d values or lines recalled, want 3 (job b's runs-on and script, the PATH line)", st.Recalled)
+	}
+	out, n, err := back.Decode(ids)
+	if err != nil || n != len(ids) || string(out) != doc {
+		t.Fatalf("round trip: %v, %d of %d ids\n%s", err, n, len(ids), out)
 	}
 }

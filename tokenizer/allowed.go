@@ -66,8 +66,10 @@ func (m *Machine) Allowed() bitset {
 	switch f.kind {
 	case fValue:
 		b.or(m.valueMask(f.node))
+		m.recallMask(b, f.node)
 	case fArray:
 		b.or(m.valueMask(f.node.items))
+		m.recallMask(b, f.node.items)
 		if !m.strict || f.count >= f.node.minItems {
 			b.set(TokEndArr)
 		}
@@ -107,6 +109,9 @@ func (m *Machine) Allowed() bitset {
 		b.or(g.masks.utf8Mask(f))
 		if f.u8need == 0 {
 			b.set(TokEnd)
+		}
+		if m.atLineStart(f) {
+			m.lineMask(b, f.node)
 		}
 	case fNumber:
 		if f.node.Free&tNumber == 0 {

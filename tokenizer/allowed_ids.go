@@ -273,11 +273,16 @@ func (m *Machine) popString() bool {
 }
 
 // cloneLight copies the state without the text decoded so far (a walk
-// only needs to know what is accepted).
+// only needs to know what is accepted), except an open string's, which
+// recall may remember when it closes.
 func (m *Machine) cloneLight() *Machine {
 	out := m.out
 	m.out = nil
 	c := m.Clone()
 	m.out = out
+	if f := c.top(); f != nil && f.kind == fString {
+		c.out = append(c.out, out[f.start:]...)
+		f.start, f.line = 0, f.line-f.start
+	}
 	return c
 }

@@ -15,6 +15,9 @@ import (
 type Dictionary struct {
 	Values map[string][]string `json:"values,omitempty"` // node path → values
 	Keys   map[string][]string `json:"keys,omitempty"`   // object node path → keys
+	// Recall is the number of ENUM slots every string node has past its
+	// values for strings recalled from earlier in the document (recall.go).
+	Recall int `json:"recall,omitempty"`
 }
 
 // CompileSchemaDict compiles a schema and adds a dictionary's slots.
@@ -148,6 +151,7 @@ type DictOptions struct {
 	MinRepos  int // a value must occur in this many repositories
 	MinCount  int64
 	MaxLen    int // longest value or key taken
+	Recall    int // ENUM slots of every string node kept for recall (out of EnumSlots)
 }
 
 // Dictionary chooses, per node, the values and keys that save the most
@@ -168,13 +172,13 @@ func (l *DictLearner) Dictionary(opt DictOptions) *Dictionary {
 		}
 		per[k.node][k.isKey] = append(per[k.node][k.isKey], cand{k.text, float64(st.occ) * (1 + float64(len(k.text))/4)})
 	}
-	d := &Dictionary{Values: map[string][]string{}, Keys: map[string][]string{}}
+	d := &Dictionary{Values: map[string][]string{}, Keys: map[string][]string{}, Recall: opt.Recall}
 	for n, byKind := range per {
 		for isKey, cs := range byKind {
 			sort.Slice(cs, func(i, j int) bool {
 				return cs[i].score > cs[j].score || cs[i].score == cs[j].score && cs[i].text < cs[j].text
 			})
-			room := opt.EnumSlots - len(n.Enum)
+			room := opt.EnumSlots - opt.Recall - len(n.Enum)
 			if isKey {
 				room = opt.KeySlots - len(n.Props)
 			}

@@ -20,6 +20,8 @@ type Stats struct {
 	OffSchema int `json:"off_schema"` // keys the schema does not allow
 	// BaseTokens is the length of the base-token sequence (before merges).
 	BaseTokens int `json:"base_tokens"`
+	// Recalled counts the string values that were one recall token.
+	Recalled int `json:"recalled"`
 }
 
 // Add accumulates another document's stats.
@@ -31,6 +33,7 @@ func (s *Stats) Add(o Stats) {
 	s.OtherKeys += o.OtherKeys
 	s.OffSchema += o.OffSchema
 	s.BaseTokens += o.BaseTokens
+	s.Recalled += o.Recalled
 }
 
 type encoder struct {
@@ -49,6 +52,8 @@ type encoder struct {
 	// obs, when set, sees every free string value and every key that is
 	// not a known property (dictionary learning).
 	obs func(n *Node, isKey bool, s []byte)
+	// rc holds the strings spelled so far, when the grammar recalls them.
+	rc *recallIndex
 }
 
 // maxDepth bounds recursion on hostile input.
@@ -62,8 +67,16 @@ var ErrSyntax = errors.New("invalid JSON")
 // For canonical JSON (compact, minimal escaping) Decode returns the same
 // bytes; other JSON decodes to its canonical form.
 func (g *Grammar) Encode(dst []Token, doc []byte) ([]Token, Stats, error) {
-	e := encoder{g: g, src: doc, out: dst}
+	e := encoder{g: g, src: doc, out: dst, rc: g.newRecall()}
 	return e.run()
+}
+
+// newRecall returns an encoder's recall index (nil without recall).
+func (g *Grammar) newRecall() *recallIndex {
+	if g.recall == 0 {
+		return nil
+	}
+	return newRecallIndex(len(g.nodes))
 }
 
 // EncodeSegments is Encode that also returns segment ends: positions in
@@ -78,7 +91,15 @@ func (g *Grammar) EncodeSegments(dst []Token, bounds []int32, doc []byte) ([]Tok
 // EncodeClassed is EncodeSegments that also returns each token's merge
 // table (class and lexical state, see classes.go). dst must be empty.
 func (g *Grammar) EncodeClassed(dst []Token, bounds []int32, classes []uint8, doc []byte) ([]Token, []int32, []uint8, Stats, error) {
-	e := encoder{g: g, src: doc, out: dst, bounds: bounds[:0], classes: classes[:0], seg: true, cur: g.root.class}
+	return g.encodeClassed(dst, bounds, classes, doc, g.newRecall())
+}
+
+// encodeClassed is EncodeClassed with a recall index to reuse (reset here).
+func (g *Grammar) encodeClassed(dst []Token, bounds []int32, classes []uint8, doc []byte, rc *recallIndex) ([]Token, []int32, []uint8, Stats, error) {
+	if rc != nil {
+		rc.reset()
+	}
+	e := encoder{g: g, src: doc, out: dst, bounds: bounds[:0], classes: classes[:0], seg: true, cur: g.root.class, rc: rc}
 	toks, st, err := e.run()
 	g.lexRefine(toks, e.classes)
 	if len(toks) > 0 && (len(e.bounds) == 0 || int(e.bounds[len(e.bounds)-1]) != len(toks)) {
@@ -226,6 +247,22 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 		if e.obs != nil && !n.Any {
 			e.obs(n, false, s)
 		}
+		if e.rc != nil && e.g.recallable(n) {
+			if k, ok := e.rc.find(n, s, false); ok {
+				e.emit(e.g.recallSlot(n, k))
+				e.cut()
+				e.stats.Recalled++
+				return end, nil
+			}
+			if e.g.lineRecall(n) && bytes.IndexByte(s, '\n') >= 0 {
+				e.lines(n, s)
+			} else {
+				e.text(s)
+			}
+			e.cut()
+			e.rc.add(n, s, false, e.g.recall)
+			return end, nil
+		}
 		e.text(s)
 		e.cut()
 		return end, nil
@@ -279,6 +316,74 @@ func (e *encoder) text(s []byte) {
 		start = end
 	}
 	e.emit(TokEnd)
+}
+
+// lines is text for a string whose lines take part in recall: a line
+// (other than the first) spelled before at node n is one recall token, a
+// segment of its own; every line spelled out is noted.
+func (e *encoder) lines(n *Node, s []byte) {
+	long := e.seg && len(s) > LongString
+	start, piece := 0, 0 // piece: where the bytes since the last cut start
+	for start < len(s) {
+		end := len(s)
+		if i := bytes.IndexByte(s[start:], '\n'); i >= 0 {
+			end = start + i + 1
+		}
+		line := s[start:end]
+		if start > 0 && line[len(line)-1] == '\n' && len(line) >= minLine {
+			if k, ok := e.rc.find(n, line, true); ok {
+				e.textRun(s[piece:start], long, piece > 0)
+				e.cutOnce()
+				e.emit(lineSlot(k))
+				e.stats.Recalled++
+				start, piece = end, end
+				e.cutOnce()
+				continue
+			}
+		}
+		if line[len(line)-1] == '\n' {
+			e.rc.add(n, line, true, e.g.recall)
+		}
+		start = end
+	}
+	e.textRun(s[piece:], long, piece > 0)
+	e.emit(TokEnd)
+}
+
+// textRun emits bytes of a string without its end, cut into pieces when
+// long (cutFirst: a piece boundary before the first byte too).
+func (e *encoder) textRun(s []byte, long, cutFirst bool) {
+	if len(s) == 0 {
+		return
+	}
+	if !long {
+		for _, b := range s {
+			e.out = append(e.out, Token(b))
+		}
+		if e.seg {
+			e.tagClasses()
+		}
+		return
+	}
+	start := 0
+	for start < len(s) {
+		end := start + pieceLen(s[start:])
+		if start > 0 || cutFirst {
+			e.cutOnce()
+		}
+		for _, b := range s[start:end] {
+			e.out = append(e.out, Token(b))
+		}
+		e.tagClasses()
+		start = end
+	}
+}
+
+// cutOnce is cut, unless a segment already ends here.
+func (e *encoder) cutOnce() {
+	if e.seg && (len(e.bounds) == 0 || int(e.bounds[len(e.bounds)-1]) != len(e.out)) {
+		e.cut()
+	}
 }
 
 // LongString is the longest string kept whole as one segment: short values

@@ -12,9 +12,9 @@ import (
 // FileFormat and FileVersion identify a tokenizer file.
 const (
 	FileFormat = "tct-tokenizer"
-	// 3: lexical states, all tables in one list; 2: merge classes; 1: one
-	// table. Versions 1 and 2 still load.
-	FileVersion = 3
+	// 4: recall slots (dictionary.recall); 3: lexical states, all tables in
+	// one list; 2: merge classes; 1: one table. Versions 1 to 3 still load.
+	FileVersion = 4
 )
 
 // Meta records how a tokenizer was trained. It holds no timestamps, so the
@@ -227,6 +227,9 @@ func Parse(b []byte) (*Tokenizer, error) {
 	if f.Version < 1 || f.Version > FileVersion {
 		return nil, fmt.Errorf("tokenizer file version %d; this build reads version %d", f.Version, FileVersion)
 	}
+	if f.Version < 4 && f.Dict != nil && f.Dict.Recall != 0 {
+		return nil, fmt.Errorf("tokenizer file version %d with recall slots", f.Version)
+	}
 	g, err := CompileSchemaDict(f.Schema, f.Dict)
 	if err != nil {
 		return nil, err
@@ -248,7 +251,7 @@ func Parse(b []byte) (*Tokenizer, error) {
 			ft = append(ft, c.fileTable)
 		}
 	} else if len(f.Merges) > 0 || len(f.Right) > 0 {
-		return nil, fmt.Errorf("tokenizer file version 3 with merges outside its table list")
+		return nil, fmt.Errorf("tokenizer file version %d with merges outside its table list", f.Version)
 	}
 	var tables []TableSpec
 	for i, m := range ft {

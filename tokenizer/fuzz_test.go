@@ -132,7 +132,18 @@ func fuzzGrammars(t testing.TB) map[string]*tokenizer.Grammar {
 		"types":       mustGrammar(t, tableSchemas[3].schema),
 		"tree":        mustGrammar(t, tableSchemas[5].schema),
 		"pattern":     mustGrammar(t, tableSchemas[6].schema),
+		"recall":      recallGrammar(t, 3),
 	}
+}
+
+// recallGrammar is our schema with a few recall slots per string node.
+func recallGrammar(t testing.TB, slots int) *tokenizer.Grammar {
+	t.Helper()
+	g, err := tokenizer.CompileSchemaDict(configs.WorkflowSchema, &tokenizer.Dictionary{Recall: slots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 var fuzzSeedDocs = []string{
@@ -144,6 +155,8 @@ var fuzzSeedDocs = []string{
 	`{"sn":"q","is":42,"i":1.5,"f":-2E+3,"bo":"yes","os":{"k":[1,{}]},"ai":[1,2],"x-a":1}`,
 	`"plain"`, `0`, `true`, `null`, `{}`, `[]`, `{"a":1,"a":2}`, `{"":""}`,
 	`{"jobs":{"j":{"steps":[{"run":"x","uses":"y","with":{"a":{"b":{"c":[[["deep"]]]}}}}]}}}`,
+	// repeated values and lines (recall)
+	`{"on":"push","jobs":{"a":{"runs-on":"x","steps":[{"name":"n","run":"apt-get update\nmake all\n"},{"name":"n","run":"apt-get update\nmake all\n"},{"run":"cd x\nmake all\napt-get update\n"},{"run":"a\nb\nc\nd\n"},{"run":"q"},{"run":"r"},{"run":"a\nb\nc\nd\n"}]}}}`,
 	// not JSON
 	`{"a":}`, `[1,]`, `{"a" 1}`, `"\x"`, `01`, `1.`, `-`, `tru`, `{"a":1}x`, "\"\xff\"", `"\u12"`, "[\"a\nb\"]",
 }
@@ -267,7 +280,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Add(bytesFromTokens([]Tok{tESC, tOBJ, 'a', tEND, tARR, tEA, tEO, tEND}))
-	names := []string{"ours", "schemastore", "types", "tree", "pattern"}
+	names := []string{"ours", "schemastore", "types", "tree", "pattern", "recall"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, name := range names {
 			g := grammars[name]

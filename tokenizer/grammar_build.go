@@ -26,14 +26,19 @@ type Grammar struct {
 	lex     uint8
 	lexTab  [257]uint8
 	classes int // merge classes beyond the shared one
+	// recall is the number of recall slots of every string node (recall.go).
+	recall int
 
 	matchMu  sync.Mutex
 	matchers map[*Node][]*keyMatcher
 	masks    staticMasks
 }
 
-func newGrammar(root, anyNode *Node, nodes []*Node, schema []byte) (*Grammar, error) {
-	g := &Grammar{root: root, any: anyNode, nodes: nodes, matchers: map[*Node][]*keyMatcher{}}
+func newGrammar(root, anyNode *Node, nodes []*Node, schema []byte, recall int) (*Grammar, error) {
+	g := &Grammar{root: root, any: anyNode, nodes: nodes, matchers: map[*Node][]*keyMatcher{}, recall: recall}
+	if recall < 0 || recall > MaxRecall {
+		return nil, fmt.Errorf("%d recall slots: want 0 to %d", recall, MaxRecall)
+	}
 	for _, n := range nodes {
 		g.MaxKeys = max(g.MaxKeys, len(n.Props))
 		g.MaxEnum = max(g.MaxEnum, len(n.Enum))
@@ -41,9 +46,14 @@ func newGrammar(root, anyNode *Node, nodes []*Node, schema []byte) (*Grammar, er
 	if int(KeyBase)+g.MaxKeys > MaxAlphabet {
 		return nil, fmt.Errorf("schema: an object with %d properties does not fit the %d-token alphabet", g.MaxKeys, MaxAlphabet)
 	}
-	// Enum values past the alphabet's room are left out of the enum: such a
-	// value is then encoded as a fallback, still losslessly.
-	if room := MaxAlphabet - int(KeyBase) - g.MaxKeys; g.MaxEnum > room {
+	// Enum values past the alphabet's room (less the recall slots) are left
+	// out of the enum: such a value is then encoded as a fallback, still
+	// losslessly.
+	room := MaxAlphabet - int(KeyBase) - g.MaxKeys - recall
+	if room < 0 {
+		return nil, fmt.Errorf("%d recall slots do not fit the %d-token alphabet", recall, MaxAlphabet)
+	}
+	if g.MaxEnum > room {
 		for _, n := range nodes {
 			if len(n.Enum) > room {
 				for _, e := range n.Enum[room:] {
@@ -55,7 +65,7 @@ func newGrammar(root, anyNode *Node, nodes []*Node, schema []byte) (*Grammar, er
 		g.MaxEnum = room
 	}
 	g.EnumBase = KeyBase + Token(g.MaxKeys)
-	g.Size = int(g.EnumBase) + g.MaxEnum
+	g.Size = int(g.EnumBase) + g.MaxEnum + recall
 	sum := sha256.Sum256(schema)
 	g.Fingerprint = hex.EncodeToString(sum[:])
 	g.schema = append([]byte(nil), schema...)
@@ -126,6 +136,9 @@ func (g *Grammar) tokenName(t Token, f *frame) string {
 		return "null"
 	case t < g.EnumBase:
 		i := int(t - KeyBase)
+		if f != nil && f.kind == fString {
+			return fmt.Sprintf("LINE#%d", i)
+		}
 		if f != nil && (f.kind == fObject || f.kind == fValue) && i < len(f.node.Props) {
 			return "KEY " + f.node.Props[i].Name
 		}
@@ -134,6 +147,9 @@ func (g *Grammar) tokenName(t Token, f *frame) string {
 		i := int(t - g.EnumBase)
 		if f != nil && f.kind == fValue && i < len(f.node.Enum) {
 			return "ENUM " + f.node.Enum[i]
+		}
+		if f != nil && f.kind == fValue && g.recallable(f.node) {
+			return fmt.Sprintf("RECALL#%d", i-len(f.node.Enum))
 		}
 		return fmt.Sprintf("ENUM#%d", i)
 	}

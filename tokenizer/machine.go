@@ -30,6 +30,8 @@ type frame struct {
 	u8lo     byte   // and the range of the next one
 	u8hi     byte
 	num      uint8 // fNumber: JSON number DFA state
+	start    int   // fString: where its text starts in the output (for recall)
+	line     int   // fString: where its current line starts
 	fallback bool  // under Any because of an escape or an off-schema key
 }
 
@@ -46,6 +48,9 @@ type Machine struct {
 	out    []byte
 	n      int   // tokens consumed
 	prev   Token // the last token accepted (TokEnd at the start): the lexical state
+	// hist lists the strings spelled out so far, for recall (recall.go).
+	// Clones share its prefix: it is only ever appended to.
+	hist []recalled
 	// stats
 	values, fallback int
 }
@@ -83,6 +88,7 @@ func (m *Machine) Clone() *Machine {
 		c.stack[i] = f
 	}
 	c.out = append([]byte(nil), m.out...)
+	c.hist = m.hist[:len(m.hist):len(m.hist)] // an append in either copies
 	return &c
 }
 
@@ -150,16 +156,32 @@ func (m *Machine) step(t Token) error {
 				return m.fail(t, "string ends inside a UTF-8 sequence")
 			}
 			m.out = append(m.out, '"')
+			if m.g.recallable(f.node) {
+				m.remember(f.node, m.out[f.start:], false)
+			}
 			m.pop()
 			return nil
 		}
 		if t > 255 {
+			if t >= KeyBase && m.atLineStart(f) {
+				text := m.recallText(f.node, int(t-KeyBase), true)
+				if text == nil {
+					return m.fail(t, "no line to recall in that slot")
+				}
+				m.out = append(m.out, text...)
+				f.line = len(m.out)
+				return nil
+			}
 			return m.fail(t, "a string byte or its end expected")
 		}
 		if !utf8Step(f, byte(t)) {
 			return m.fail(t, "invalid UTF-8")
 		}
 		m.out = appendEscapedByte(m.out, byte(t))
+		if t == '\n' && m.g.lineRecall(f.node) {
+			m.remember(f.node, m.out[f.line:], true)
+			f.line = len(m.out)
+		}
 		return nil
 	case fNumber:
 		if t == TokEnd {
@@ -199,6 +221,14 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 	switch {
 	case t >= m.g.EnumBase && int(t-m.g.EnumBase) < len(n.Enum):
 		m.out = append(m.out, n.Enum[t-m.g.EnumBase]...)
+		m.pop()
+		return nil
+	case t >= m.g.EnumBase && m.g.recallable(n):
+		text := m.recallText(n, int(t-m.g.EnumBase)-len(n.Enum), false)
+		if text == nil {
+			return m.fail(t, "no string to recall in that slot")
+		}
+		m.out = append(m.out, text...)
 		m.pop()
 		return nil
 	case t == TokTrue || t == TokFalse:
@@ -241,8 +271,8 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 	case t <= TokEnd:
 		switch {
 		case n.Free&tString != 0:
+			f.kind, f.u8need, f.start, f.line = fString, 0, len(m.out), len(m.out)+1
 			m.out = append(m.out, '"')
-			f.kind, f.u8need = fString, 0
 		case n.Free&(tNumber|tInteger) != 0 && n.numberImplicit():
 			f.kind, f.num = fNumber, 0
 		case n.Free&tObject != 0 && n.objectImplicit():

@@ -85,7 +85,11 @@ func compile(schemaJSON []byte, dict *Dictionary) (*Grammar, error) {
 	if err := applyDict(c.all, dict); err != nil {
 		return nil, err
 	}
-	return newGrammar(rootNode, c.any, c.all, schemaJSON)
+	recall := 0
+	if dict != nil {
+		recall = dict.Recall
+	}
+	return newGrammar(rootNode, c.any, c.all, schemaJSON, recall)
 }
 
 func (c *compiler) newRaw() *raw {

@@ -31,12 +31,14 @@ func TestShippedTokenizer(t *testing.T) {
 	docs := loadCorpus(t)
 	enc := tok.NewEncoder()
 	var ids []int32
-	total := 0
+	total, recalled := 0, 0
 	for i, doc := range docs {
-		ids, _, err = enc.Encode(ids[:0], doc)
+		var st tokenizer.Stats
+		ids, st, err = enc.Encode(ids[:0], doc)
 		if err != nil {
 			t.Fatalf("doc %d: %v", i, err)
 		}
+		recalled += st.Recalled
 		for _, id := range ids {
 			if id < 0 || int(id) >= l.Content {
 				t.Fatalf("doc %d: id %d outside [0, %d)", i, id, l.Content)
@@ -48,7 +50,11 @@ func TestShippedTokenizer(t *testing.T) {
 		}
 		total += len(ids)
 	}
-	t.Logf("%d documents, %d tokens", len(docs), total)
+	t.Logf("%d documents, %d tokens, %d values and lines recalled", len(docs), total, recalled)
+	// Recall is on, and repeated values and lines of real workflows use it.
+	if tok.Grammar.Recall() == 0 || recalled < len(docs) {
+		t.Errorf("%d recall slots; %d values and lines recalled in %d documents", tok.Grammar.Recall(), recalled, len(docs))
+	}
 	// Surplus and truncation are reported.
 	ids, _, _ = enc.Encode(nil, docs[0])
 	if _, consumed, err := tok.Decode(append(append([]int32{}, ids...), ids...)); err != nil || consumed != len(ids) {

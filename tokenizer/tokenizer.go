@@ -162,6 +162,7 @@ type Encoder struct {
 	// segments stay; memory stays bounded.
 	cache, old      map[string][]int32
 	cost, from, via []int32
+	rc              *recallIndex // the strings spelled so far in the document
 }
 
 // cacheMin: segments of at most this many base tokens are not cached;
@@ -181,7 +182,10 @@ func (t *Tokenizer) NewEncoder() *Encoder {
 func (e *Encoder) Encode(dst []int32, doc []byte) ([]int32, Stats, error) {
 	var st Stats
 	var err error
-	e.base, e.bounds, e.classes, st, err = e.t.Grammar.EncodeClassed(e.base[:0], e.bounds, e.classes, doc)
+	if e.rc == nil {
+		e.rc = e.t.Grammar.newRecall()
+	}
+	e.base, e.bounds, e.classes, st, err = e.t.Grammar.encodeClassed(e.base[:0], e.bounds, e.classes, doc, e.rc)
 	if err != nil {
 		return dst, st, err
 	}

@@ -56,7 +56,9 @@ up to --vocab content ids. The schema positions that carry the most free text
 a letter or digit, or not): an id means what the table of its grammar state
 and the byte before it says, so each table has the whole merge range. With
 --overlearn, more merges are learned than a table holds and those the
-shortest spelling of the training text uses most are kept.
+shortest spelling of the training text uses most are kept. With --recall, a
+string that repeats one spelled earlier at the same schema position of the
+document is one token.
 Repositories in the holdout share are left out, so
 the tokenizer can be measured on repositories it never saw. The same inputs
 and flags always give a byte-identical file, whatever --workers is.`,
@@ -78,7 +80,7 @@ and flags always give a byte-identical file, whatever --workers is.`,
 				}
 			}
 			if noDict {
-				cfg.Dict = tokenizerDictOff
+				cfg.Dict = tokenizer.DictOptions{Recall: cfg.Dict.Recall}
 			}
 			start := time.Now()
 			t, sum, err := stages.TrainTokenizer(cmd.Context(), cfg)
@@ -106,7 +108,7 @@ and flags always give a byte-identical file, whatever --workers is.`,
 			}
 			rep := map[string]any{"out": out, "fingerprint": t.Fingerprint, "content_vocab": t.Layout.Content,
 				"base_alphabet": t.Grammar.Size, "merges": t.MergeCount(), "hidden_merges": t.HiddenCount(),
-				"merge_classes": len(t.Classes) + 1, "lex_states": t.Grammar.Lex(), "merge_tables": len(t.Tables), "layout": t.Layout, "documents": t.Meta.Documents,
+				"merge_classes": len(t.Classes) + 1, "lex_states": t.Grammar.Lex(), "merge_tables": len(t.Tables), "recall_slots": t.Grammar.Recall(), "layout": t.Layout, "documents": t.Meta.Documents,
 				"segments": t.Meta.Segments, "read": sum.Read, "written": sum.Written, "rejected": sum.Rejected,
 				"duplicates": sum.Duplicates, "seconds": time.Since(start).Seconds(), "input_errors": sum.InputErrors}
 			if asJSON {
@@ -128,14 +130,13 @@ and flags always give a byte-identical file, whatever --workers is.`,
 	fs.Float64Var(&cfg.Classes.MinShare, "class-min-share", cfg.Classes.MinShare, "share of the free-text bytes a schema position needs for a merge class of its own")
 	fs.IntVar(&cfg.Classes.Lex, "lex-states", cfg.Classes.Lex, "lexical states per merge class: an id's meaning also depends on the byte before it (1: none; 2-5: word/other, +punctuation, +space, +line break)")
 	fs.Float64Var(&cfg.Overlearn, "overlearn", cfg.Overlearn, "learn this share more merges than a table holds, then keep the ones the shortest spelling of the training text uses most (0: plain BPE)")
+	fs.IntVar(&cfg.Dict.Recall, "recall", cfg.Dict.Recall, "ENUM slots of every string position for values recalled from earlier in the same document: a repeated run script, condition or name is one token (0: none)")
 	fs.StringVar(&schemaPath, "schema", "", "JSON Schema of workflows (default: the embedded configs/workflow.schema.json)")
 	fs.BoolVar(&noDict, "no-dict", false, "learn no dictionary of values and keys")
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
 	addConvertFlags(fs, &cfg.Convert)
 	return cmd
 }
-
-var tokenizerDictOff = tokenizer.DictOptions{}
 
 // o200k returns a counter of o200k_base tokens.
 func o200k() (func(string) int, error) {
