@@ -55,6 +55,6 @@ gpu-prep:
 	CGO_ENABLED=1 $(GO) build -tags xla -ldflags="-s -w" -o gpu-run/tct-xla ./cmd/tct
 	cp $(SHARED)/gpu/pjrt-env.sh $(SHARED)/bench-ref/torch_gpt_ref.py $(SHARED)/schemas/github-workflow.json gpu-run/
 	rm -rf gpu-run/shards && ./gpu-run/tct-xla pipeline $(SHARED)/corpus/workflows.jsonl.zst --out gpu-run/shards
-	./gpu-run/tct-xla train-tokenizer $(SHARED)/corpus/workflows.jsonl.zst --classes 1 --lex-states 1 --overlearn 0 --out gpu-run/tok-one.json
+	./gpu-run/tct-xla train-tokenizer $(SHARED)/corpus/workflows.jsonl.zst --classes 1 --lex-states 1 --overlearn 0 --recall 0 --out gpu-run/tok-one.json
 	rm -rf gpu-run/shards-one && ./gpu-run/tct-xla pipeline $(SHARED)/corpus/workflows.jsonl.zst --tokenizer gpu-run/tok-one.json --out gpu-run/shards-one
 	gzip -f gpu-run/tct-xla

@@ -3,7 +3,7 @@
 # Prepare here (CPU machine):
 #   make gpu-prep        # builds gpu-run/tct-xla.gz (cgo, -tags xla, stripped, gzipped), corpus shards in
 #                        # gpu-run/shards, copies pjrt-env.sh and torch_gpt_ref.py into gpu-run/, and
-#                        # shards of a one-table tokenizer (--classes 1 --lex-states 1 --overlearn 0) in gpu-run/shards-one
+#                        # shards of a one-table tokenizer (--classes 1 --lex-states 1 --overlearn 0 --recall 0) in gpu-run/shards-one
 # Then run it on the device with carry ["gpu-run"] and a timeout that leaves room to rerun:
 #   bash bench/gpu.sh
 # It trains `small` (bf16) from the corpus shards and runs the PyTorch reference with the same shapes

@@ -75,6 +75,7 @@ func (m *Machine) Allowed() bitset {
 		}
 	case fObject:
 		m.objectMask(b, f)
+		m.keyRecallMask(b, f)
 	case fKey:
 		um := g.masks.utf8Mask(f)
 		switch {

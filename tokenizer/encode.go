@@ -248,8 +248,8 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 			e.obs(n, false, s)
 		}
 		if e.rc != nil && e.g.recallable(n) {
-			if k, ok := e.rc.find(n, s, false); ok {
-				e.emit(e.g.recallSlot(n, k))
+			if k, ok := e.rc.find(n, s, recallValue); ok {
+				e.emit(e.g.recallSlot(k))
 				e.cut()
 				e.stats.Recalled++
 				return end, nil
@@ -260,7 +260,7 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 				e.text(s)
 			}
 			e.cut()
-			e.rc.add(n, s, false, e.g.recall)
+			e.rc.add(n, s, recallValue, e.g.recall)
 			return end, nil
 		}
 		e.text(s)
@@ -331,7 +331,7 @@ func (e *encoder) lines(n *Node, s []byte) {
 		}
 		line := s[start:end]
 		if start > 0 && line[len(line)-1] == '\n' && len(line) >= minLine {
-			if k, ok := e.rc.find(n, line, true); ok {
+			if k, ok := e.rc.find(n, line, recallLine); ok {
 				e.textRun(s[piece:start], long, piece > 0)
 				e.cutOnce()
 				e.emit(lineSlot(k))
@@ -342,7 +342,7 @@ func (e *encoder) lines(n *Node, s []byte) {
 			}
 		}
 		if line[len(line)-1] == '\n' {
-			e.rc.add(n, line, true, e.g.recall)
+			e.rc.add(n, line, recallLine, e.g.recall)
 		}
 		start = end
 	}
@@ -451,8 +451,18 @@ func (e *encoder) object(n *Node, i int, fallback bool) (int, error) {
 			e.stats.KnownKeys++
 			vnode = n.Props[k].Node
 		} else {
-			e.bytes(key)
 			e.stats.OtherKeys++
+			if e.rc != nil && e.g.keyRecallable(n) {
+				if k, ok := e.rc.find(n, key, recallKey); ok {
+					e.emit(e.g.recallSlot(k))
+					e.stats.Recalled++
+				} else {
+					e.bytes(key)
+					e.rc.add(n, key, recallKey, e.g.recall)
+				}
+			} else {
+				e.bytes(key)
+			}
 			var allowed bool
 			if vnode, allowed = n.valueNodeForKey(string(key)); !allowed {
 				vnode, vfallback = e.g.any, true

@@ -156,7 +156,7 @@ var fuzzSeedDocs = []string{
 	`"plain"`, `0`, `true`, `null`, `{}`, `[]`, `{"a":1,"a":2}`, `{"":""}`,
 	`{"jobs":{"j":{"steps":[{"run":"x","uses":"y","with":{"a":{"b":{"c":[[["deep"]]]}}}}]}}}`,
 	// repeated values and lines (recall)
-	`{"on":"push","jobs":{"a":{"runs-on":"x","steps":[{"name":"n","run":"apt-get update\nmake all\n"},{"name":"n","run":"apt-get update\nmake all\n"},{"run":"cd x\nmake all\napt-get update\n"},{"run":"a\nb\nc\nd\n"},{"run":"q"},{"run":"r"},{"run":"a\nb\nc\nd\n"}]}}}`,
+	`{"on":"push","jobs":{"a":{"runs-on":"x","steps":[{"name":"n","run":"apt-get update\nmake all\n"},{"name":"n","run":"apt-get update\nmake all\n"},{"run":"cd x\nmake all\napt-get update\n"},{"run":"a\nb\nc\nd\n"},{"run":"q"},{"run":"r"},{"run":"a\nb\nc\nd\n"}]},"b":{"env":{"K":"1","L":"2"},"steps":[]},"c":{"env":{"L":"3","K":"4","M":"5"}}}}`,
 	// not JSON
 	`{"a":}`, `[1,]`, `{"a" 1}`, `"\x"`, `01`, `1.`, `-`, `tru`, `{"a":1}x`, "\"\xff\"", `"\u12"`, "[\"a\nb\"]",
 }

@@ -157,15 +157,15 @@ func (m *Machine) step(t Token) error {
 			}
 			m.out = append(m.out, '"')
 			if m.g.recallable(f.node) {
-				m.remember(f.node, m.out[f.start:], false)
+				m.remember(f.node, m.out[f.start:], recallValue)
 			}
 			m.pop()
 			return nil
 		}
 		if t > 255 {
 			if t >= KeyBase && m.atLineStart(f) {
-				text := m.recallText(f.node, int(t-KeyBase), true)
-				if text == nil {
+				text, ok := m.recallText(f.node, int(t-KeyBase), recallLine)
+				if !ok {
 					return m.fail(t, "no line to recall in that slot")
 				}
 				m.out = append(m.out, text...)
@@ -179,7 +179,7 @@ func (m *Machine) step(t Token) error {
 		}
 		m.out = appendEscapedByte(m.out, byte(t))
 		if t == '\n' && m.g.lineRecall(f.node) {
-			m.remember(f.node, m.out[f.line:], true)
+			m.remember(f.node, m.out[f.line:], recallLine)
 			f.line = len(m.out)
 		}
 		return nil
@@ -223,9 +223,9 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 		m.out = append(m.out, n.Enum[t-m.g.EnumBase]...)
 		m.pop()
 		return nil
-	case t >= m.g.EnumBase && m.g.recallable(n):
-		text := m.recallText(n, int(t-m.g.EnumBase)-len(n.Enum), false)
-		if text == nil {
+	case m.g.recallIndexOf(t) >= 0 && m.g.recallable(n):
+		text, ok := m.recallText(n, m.g.recallIndexOf(t), recallValue)
+		if !ok {
 			return m.fail(t, "no string to recall in that slot")
 		}
 		m.out = append(m.out, text...)
@@ -281,7 +281,7 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 			return m.fail(t, "no string, number or object here")
 		}
 		return m.step(t)
-	case t == TokEndObj || t >= KeyBase && t < m.g.EnumBase:
+	case t == TokEndObj || t >= KeyBase && t < m.g.EnumBase || m.g.recallIndexOf(t) >= 0 && m.g.keyRecallable(n):
 		if n.Free&tObject == 0 || !n.objectImplicit() {
 			return m.fail(t, "no object here")
 		}
@@ -345,6 +345,17 @@ func (m *Machine) stepObject(f *frame, t Token) error {
 		}
 		m.push(frame{kind: fKey, node: n, fallback: f.fallback})
 		return m.step(t)
+	case m.g.recallIndexOf(t) >= 0 && m.g.keyRecallable(n):
+		key, ok := m.recallText(n, m.g.recallIndexOf(t), recallKey)
+		if !ok {
+			return m.fail(t, "no key to recall in that slot")
+		}
+		v, err := m.openKey(f, string(key), f.fallback)
+		if err != nil {
+			return m.fail(t, err.Error())
+		}
+		m.push(v)
+		return nil
 	}
 	return m.fail(t, "a key or the end of the object expected")
 }
@@ -366,34 +377,44 @@ func (m *Machine) stepKey(f *frame, t Token) error {
 	if f.u8need > 0 {
 		return m.fail(t, "key ends inside a UTF-8 sequence")
 	}
-	parent := &m.stack[len(m.stack)-2]
-	n := f.node
-	key := string(f.key)
+	if m.g.keyRecallable(f.node) {
+		m.remember(f.node, f.key, recallKey) // the frame's key buffer is not reused
+	}
+	v, err := m.openKey(&m.stack[len(m.stack)-2], string(f.key), f.fallback)
+	if err != nil {
+		return m.fail(t, err.Error())
+	}
+	*f = v
+	return nil
+}
+
+// openKey writes a key that is not a known property into the object obj
+// and returns the frame of its value.
+func (m *Machine) openKey(obj *frame, key string, fallback bool) (frame, error) {
+	n := obj.node
 	vnode, ok := n.valueNodeForKey(key)
-	fallback := f.fallback
 	if m.strict {
-		if !m.keyAcceptable(parent, key) {
-			return m.fail(t, fmt.Sprintf("key %q not allowed here", key))
+		if !m.keyAcceptable(obj, key) {
+			return frame{}, fmt.Errorf("key %q not allowed here", key)
 		}
-		if parent.unknown == nil {
-			parent.unknown = map[string]bool{}
+		if obj.unknown == nil {
+			obj.unknown = map[string]bool{}
 		}
-		parent.unknown[key] = true
+		obj.unknown[key] = true
 		if n.alts > 0 {
-			parent.alts &= n.openAlts
+			obj.alts &= n.openAlts
 		}
 	}
 	if !ok {
 		vnode, fallback = m.g.any, true // an off-schema key: its value is a fallback
 	}
-	if parent.count > 0 {
+	if obj.count > 0 {
 		m.out = append(m.out, ',')
 	}
-	parent.count++
+	obj.count++
 	m.out = canon.AppendString(m.out, key)
 	m.out = append(m.out, ':')
-	*f = frame{kind: fValue, node: vnode, fallback: fallback}
-	return nil
+	return frame{kind: fValue, node: vnode, fallback: fallback}, nil
 }
 
 // keyAcceptable: in strict mode, may this unknown key close here?

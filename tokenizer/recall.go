@@ -9,12 +9,16 @@ import (
 // step name or `with` value comes back in several jobs of one document
 // (on the shared corpus, 23% of the string values at a grammar node repeat
 // one seen earlier at that node in the same document). With recall, every
-// string node has R more ENUM slots past its dictionary values: slot k is
-// the k-th distinct string spelled out at that node so far in this
-// document. The encoder spells a value the first time and recalls it with
+// string node has R more ENUM slots, the top R ids of the alphabet (past
+// every node's dictionary values): slot k is the k-th distinct string
+// spelled out at that node so far in this document. The encoder spells a value the first time and recalls it with
 // one token after that; the machine keeps the same list as it decodes, so a
 // recall slot means what its state says, like every other ENUM slot. The
 // recalled text was accepted at that node before, so it is accepted again.
+//
+// Keys recall the same way: in an object whose node takes other keys than
+// its properties (env, with, matrix, jobs' outputs), recall slot k is the
+// k-th distinct key spelled out in objects of that node so far.
 //
 // Lines recall the same way inside a string: at the start of a line other
 // than the first, KEY slot k (no key can come inside a string) is the k-th
@@ -42,9 +46,40 @@ func lineSlot(k int) Token { return KeyBase + Token(k) }
 // a shorter one costs one or two ids spelled out anyway.
 const minLine = 8
 
-// recallSlot is the token of recall slot k at node n.
-func (g *Grammar) recallSlot(n *Node, k int) Token {
-	return g.EnumBase + Token(len(n.Enum)+k)
+// recallSlot is the token of recall slot k (at any node: the top R ids of
+// the alphabet, past every node's enum values, so that "the k-th string
+// spelled here" is one id, whatever the node).
+func (g *Grammar) recallSlot(k int) Token { return Token(g.Size - g.recall + k) }
+
+// recallIndexOf returns the recall slot of token t, or -1.
+func (g *Grammar) recallIndexOf(t Token) int {
+	if g.recall == 0 || int(t) < g.Size-g.recall || int(t) >= g.Size {
+		return -1
+	}
+	return int(t) - (g.Size - g.recall)
+}
+
+// keyRecallable reports whether keys spelled out in objects at n take part
+// in recall (in an object the recall ids are free: no value starts there).
+func (g *Grammar) keyRecallable(n *Node) bool {
+	return g.recall > 0 && !n.Any && (n.additional != nil || len(n.patterns) > 0)
+}
+
+// keyRecallMask adds the recall slots of keys that may come next in the
+// object obj (strict: those the object still accepts).
+func (m *Machine) keyRecallMask(b bitset, obj *frame) {
+	if !m.g.keyRecallable(obj.node) {
+		return
+	}
+	k := 0
+	for _, r := range m.hist {
+		if r.node == obj.node && r.kind == recallKey {
+			if !m.strict || m.keyAcceptable(obj, string(r.text)) {
+				b.set(m.g.recallSlot(k))
+			}
+			k++
+		}
+	}
 }
 
 // recallable reports whether string values at n take part in recall.
@@ -56,29 +91,39 @@ func (g *Grammar) recallable(n *Node) bool {
 // its canonical JSON (quotes included), aliasing the machine's output.
 type recalled struct {
 	node *Node
-	line bool // a line of a string (its escaped text), not a whole value
+	kind uint8 // recallValue, recallLine or recallKey
 	text []byte
 }
 
-// recallText returns recall slot k of node n (of its lines), or nil.
-func (m *Machine) recallText(n *Node, k int, line bool) []byte {
+// What a recall list holds: whole string values (canonical JSON), lines of
+// strings (escaped text), or keys of an object spelled out (raw text).
+const (
+	recallValue uint8 = iota
+	recallLine
+	recallKey
+	recallKinds
+)
+
+// recallText returns slot k of node n's list of the kind (an empty key is
+// a slot too).
+func (m *Machine) recallText(n *Node, k int, kind uint8) ([]byte, bool) {
 	for _, r := range m.hist {
-		if r.node == n && r.line == line {
+		if r.node == n && r.kind == kind {
 			if k == 0 {
-				return r.text
+				return r.text, true
 			}
 			k--
 		}
 	}
-	return nil
+	return nil, false
 }
 
-// remember notes a string value (its canonical JSON) or line spelled out at
-// node n, unless the node's slots are full or it is there already.
-func (m *Machine) remember(n *Node, text []byte, line bool) {
+// remember notes a string value, line or key spelled out at node n, unless
+// the node's slots for the kind are full or it is there already.
+func (m *Machine) remember(n *Node, text []byte, kind uint8) {
 	c := 0
 	for _, r := range m.hist {
-		if r.node == n && r.line == line {
+		if r.node == n && r.kind == kind {
 			if bytes.Equal(r.text, text) {
 				return
 			}
@@ -86,19 +131,23 @@ func (m *Machine) remember(n *Node, text []byte, line bool) {
 		}
 	}
 	if c < m.g.recall {
-		m.hist = append(m.hist, recalled{n, line, text[:len(text):len(text)]})
+		m.hist = append(m.hist, recalled{n, kind, text[:len(text):len(text)]})
 	}
 }
 
-// recallMask adds the recall slots that hold a value at node n.
+// recallMask adds the recall slots that may start a value at node n: a
+// string recalled, or the first key of an object (no head token there).
 func (m *Machine) recallMask(b bitset, n *Node) {
+	if n.Free&tObject != 0 && n.objectImplicit() && m.g.keyRecallable(n) {
+		m.keyRecallMask(b, &frame{kind: fObject, node: n, alts: n.allAlts()})
+	}
 	if !m.g.recallable(n) {
 		return
 	}
 	k := 0
 	for _, r := range m.hist {
-		if r.node == n && !r.line {
-			b.set(m.g.recallSlot(n, k))
+		if r.node == n && r.kind == recallValue {
+			b.set(m.g.recallSlot(k))
 			k++
 		}
 	}
@@ -114,7 +163,7 @@ func (m *Machine) atLineStart(f *frame) bool {
 func (m *Machine) lineMask(b bitset, n *Node) {
 	k := 0
 	for _, r := range m.hist {
-		if r.node == n && r.line {
+		if r.node == n && r.kind == recallLine {
 			b.set(lineSlot(k))
 			k++
 		}
@@ -135,13 +184,13 @@ type recallIndex struct {
 
 type recallEntry struct {
 	h    uint64
-	key  int32 // 2·node id + kind (1: a line)
+	key  int32 // recallKinds·node id + kind
 	slot int32
 	text []byte
 }
 
 func newRecallIndex(nodes int) *recallIndex {
-	return &recallIndex{seed: maphash.MakeSeed(), table: make([]recallEntry, 256), count: make([]int32, 2*nodes)}
+	return &recallIndex{seed: maphash.MakeSeed(), table: make([]recallEntry, 256), count: make([]int32, int(recallKinds)*nodes)}
 }
 
 func (r *recallIndex) reset() {
@@ -154,13 +203,7 @@ func (r *recallIndex) reset() {
 	r.used, r.touched = r.used[:0], r.touched[:0]
 }
 
-func recallKey(n *Node, line bool) int32 {
-	k := 2 * int32(n.id)
-	if line {
-		k++
-	}
-	return k
-}
+func listKey(n *Node, kind uint8) int32 { return int32(recallKinds)*int32(n.id) + int32(kind) }
 
 // lookup returns the table index of (key, s): its entry, or the empty one
 // where it would go.
@@ -175,17 +218,17 @@ func (r *recallIndex) lookup(key int32, s []byte) (int, uint64) {
 	}
 }
 
-// find returns the slot of value (or line) s at node n.
-func (r *recallIndex) find(n *Node, s []byte, line bool) (int, bool) {
-	i, _ := r.lookup(recallKey(n, line), s)
+// find returns the slot of s in node n's list of the kind.
+func (r *recallIndex) find(n *Node, s []byte, kind uint8) (int, bool) {
+	i, _ := r.lookup(listKey(n, kind), s)
 	e := &r.table[i]
 	return int(e.slot), e.h != 0
 }
 
-// add notes value (or line) s, spelled out at node n, if it is new and
-// the node has a free slot. s must stay unchanged until reset.
-func (r *recallIndex) add(n *Node, s []byte, line bool, slots int) {
-	key := recallKey(n, line)
+// add notes s, spelled out at node n, in its list of the kind, if it is new
+// and the list has a free slot. s must stay unchanged until reset.
+func (r *recallIndex) add(n *Node, s []byte, kind uint8, slots int) {
+	key := listKey(n, kind)
 	c := r.count[key]
 	if int(c) >= slots {
 		return

@@ -64,6 +64,11 @@ func TestRecall(t *testing.T) {
 	if n := count(got, "RECALL#0"); n != 2 {
 		t.Errorf("%d RECALL#0 tokens, want 2 (step name, run script): %v", n, got)
 	}
+	for i, name := range got { // slot 0 is one id at every node
+		if name == "RECALL#0" && toks[i] != g.recallSlot(0) {
+			t.Errorf("RECALL#0 is id %d, want %d", toks[i], g.recallSlot(0))
+		}
+	}
 	// Lint's script: its first line spelled, then the first two lines of
 	// job a's script (line slots 0 and 1); "make test" opens the last
 	// script: a first line is never recalled, and "ls" is too short.
@@ -124,10 +129,10 @@ func TestRecallSlots(t *testing.T) {
 	}
 	for _, tk := range toks {
 		if f := m.top(); f.kind == fValue && f.node == run {
-			if err := m.Clone().Advance(g.recallSlot(run, 0)); err == nil || !strings.Contains(err.Error(), "no string to recall") {
+			if err := m.Clone().Advance(g.recallSlot(0)); err == nil || !strings.Contains(err.Error(), "no string to recall") {
 				t.Fatalf("empty recall slot: %v", err)
 			}
-			if m.Allowed().Has(g.recallSlot(run, 0)) {
+			if m.Allowed().Has(g.recallSlot(0)) {
 				t.Fatal("Allowed offers an empty recall slot")
 			}
 			break
@@ -188,5 +193,41 @@ func TestRecallBadSettings(t *testing.T) {
 	g := recallGrammar(t, MaxRecall)
 	if g.Recall() != MaxRecall || g.Size > MaxAlphabet {
 		t.Errorf("recall %d, alphabet %d", g.Recall(), g.Size)
+	}
+}
+
+// Keys of open maps recall too: an env key spelled in one job is one token
+// in the next job's env; a strict machine offers and accepts a recalled key
+// only where the object does not hold it yet.
+func TestRecallKeys(t *testing.T) {
+	g := recallGrammar(t, 4)
+	doc := `{"on":"push","jobs":{"a":{"runs-on":"x","env":{"MY_TOOL_HOME":"/opt/t","OTHER":"1"},"steps":[{"run":"m"}]},` +
+		`"b":{"runs-on":"y","env":{"OTHER":"2","MY_TOOL_HOME":"/opt/u"},"steps":[{"run":"n"}]}}}`
+	toks, st, err := g.Encode(nil, []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := names(t, g, toks, doc)
+	if count(got, "RECALL-KEY#1") != 1 || count(got, "RECALL-KEY#0") != 1 {
+		t.Errorf("want job b's env keys recalled (slots 1 then 0): %v", got)
+	}
+	if st.Recalled != 2 {
+		t.Errorf("stats: %d recalled, want 2", st.Recalled)
+	}
+	// Strict: in job b's env after OTHER, slot 1 (OTHER) is taken, slot 0 is not.
+	m := g.NewMachine(true)
+	for i, tk := range toks {
+		if got[i] == "RECALL-KEY#0" {
+			a := m.Allowed()
+			if !a.Has(g.recallSlot(0)) || a.Has(g.recallSlot(1)) {
+				t.Errorf("strict Allowed: slot 0 %v, slot 1 %v; want only slot 0", a.Has(g.recallSlot(0)), a.Has(g.recallSlot(1)))
+			}
+			if err := m.Clone().Advance(g.recallSlot(1)); err == nil {
+				t.Error("strict machine accepts a repeated key by recall")
+			}
+		}
+		if err := m.Advance(tk); err != nil {
+			t.Fatalf("strict, token %d (%s): %v", i, got[i], err)
+		}
 	}
 }
