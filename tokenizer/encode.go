@@ -67,7 +67,9 @@ var ErrSyntax = errors.New("invalid JSON")
 // For canonical JSON (compact, minimal escaping) Decode returns the same
 // bytes; other JSON decodes to its canonical form.
 func (g *Grammar) Encode(dst []Token, doc []byte) ([]Token, Stats, error) {
-	e := encoder{g: g, src: doc, out: dst, rc: g.newRecall()}
+	rc := g.getRecall()
+	defer g.putRecall(rc)
+	e := encoder{g: g, src: doc, out: dst, rc: rc}
 	return e.run()
 }
 
@@ -77,6 +79,27 @@ func (g *Grammar) newRecall() *recallIndex {
 		return nil
 	}
 	return newRecallIndex(len(g.nodes))
+}
+
+// getRecall and putRecall lend a reset recall index from the grammar's
+// pool, so that one-off encodes (a training pass) do not allocate one per
+// document.
+func (g *Grammar) getRecall() *recallIndex {
+	if g.recall == 0 {
+		return nil
+	}
+	if rc, ok := g.recallPool.Get().(*recallIndex); ok {
+		rc.reset()
+		return rc
+	}
+	return g.newRecall()
+}
+
+func (g *Grammar) putRecall(rc *recallIndex) {
+	if rc != nil {
+		rc.reset() // drop the references into the document
+		g.recallPool.Put(rc)
+	}
 }
 
 // EncodeSegments is Encode that also returns segment ends: positions in
@@ -91,7 +114,9 @@ func (g *Grammar) EncodeSegments(dst []Token, bounds []int32, doc []byte) ([]Tok
 // EncodeClassed is EncodeSegments that also returns each token's merge
 // table (class and lexical state, see classes.go). dst must be empty.
 func (g *Grammar) EncodeClassed(dst []Token, bounds []int32, classes []uint8, doc []byte) ([]Token, []int32, []uint8, Stats, error) {
-	return g.encodeClassed(dst, bounds, classes, doc, g.newRecall())
+	rc := g.getRecall()
+	defer g.putRecall(rc)
+	return g.encodeClassed(dst, bounds, classes, doc, rc)
 }
 
 // encodeClassed is EncodeClassed with a recall index to reuse (reset here).

@@ -26,8 +26,10 @@ type Grammar struct {
 	lex     uint8
 	lexTab  [257]uint8
 	classes int // merge classes beyond the shared one
-	// recall is the number of recall slots of every string node (recall.go).
-	recall int
+	// recall is the number of recall slots of every string node (recall.go);
+	// recallPool lends encoders' recall indexes.
+	recall     int
+	recallPool sync.Pool
 
 	matchMu  sync.Mutex
 	matchers map[*Node][]*keyMatcher

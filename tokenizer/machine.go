@@ -377,12 +377,13 @@ func (m *Machine) stepKey(f *frame, t Token) error {
 	if f.u8need > 0 {
 		return m.fail(t, "key ends inside a UTF-8 sequence")
 	}
-	if m.g.keyRecallable(f.node) {
-		m.remember(f.node, f.key, recallKey) // the frame's key buffer is not reused
-	}
-	v, err := m.openKey(&m.stack[len(m.stack)-2], string(f.key), f.fallback)
+	n, key := f.node, f.key
+	v, err := m.openKey(&m.stack[len(m.stack)-2], string(key), f.fallback)
 	if err != nil {
 		return m.fail(t, err.Error())
+	}
+	if m.g.keyRecallable(n) {
+		m.remember(n, key, recallKey) // the frame's key buffer is not reused
 	}
 	*f = v
 	return nil

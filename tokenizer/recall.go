@@ -7,14 +7,15 @@ import (
 
 // Recall. A workflow repeats itself: the same run script, `if` condition,
 // step name or `with` value comes back in several jobs of one document
-// (on the shared corpus, 23% of the string values at a grammar node repeat
-// one seen earlier at that node in the same document). With recall, every
+// (on held-out repositories of the shared corpus recall takes 10% off the
+// token count: whole values 6.5%, lines and keys 2% each). With recall, every
 // string node has R more ENUM slots, the top R ids of the alphabet (past
 // every node's dictionary values): slot k is the k-th distinct string
-// spelled out at that node so far in this document. The encoder spells a value the first time and recalls it with
-// one token after that; the machine keeps the same list as it decodes, so a
-// recall slot means what its state says, like every other ENUM slot. The
-// recalled text was accepted at that node before, so it is accepted again.
+// spelled out at that node so far in this document. The encoder spells a
+// value the first time and recalls it with one token after that; the
+// machine keeps the same list as it decodes, so a recall slot means what
+// its state says, like every other ENUM slot. The recalled text was
+// accepted at that node before, so it is accepted again.
 //
 // Keys recall the same way: in an object whose node takes other keys than
 // its properties (env, with, matrix, jobs' outputs), recall slot k is the
