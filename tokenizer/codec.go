@@ -13,7 +13,8 @@ var ErrTruncated = errors.New("token sequence ends before the document is comple
 // panics; an invalid or truncated sequence is an error (DecodePrefix gives
 // the partial document).
 func (g *Grammar) Decode(toks []Token) (doc []byte, consumed int, err error) {
-	m := g.NewMachine(false)
+	m, release := g.newDecoder()
+	defer release()
 	for _, t := range toks {
 		if err := m.Advance(t); err != nil {
 			return nil, m.Consumed(), err

@@ -49,8 +49,10 @@ type Machine struct {
 	n      int   // tokens consumed
 	prev   Token // the last token accepted (TokEnd at the start): the lexical state
 	// hist lists the strings spelled out so far, for recall (recall.go).
-	// Clones share its prefix: it is only ever appended to.
+	// Clones share its prefix: it is only ever appended to. rix, when set,
+	// indexes it (a decoding machine; others scan it).
 	hist []recalled
+	rix  *recallIndex
 	// stats
 	values, fallback int
 }
@@ -60,6 +62,14 @@ func (g *Grammar) NewMachine(strict bool) *Machine {
 	m := &Machine{g: g, strict: strict, prev: TokEnd}
 	m.stack = append(m.stack, frame{kind: fValue, node: g.root})
 	return m
+}
+
+// newDecoder starts a machine that indexes its recall lists (with an index
+// from the grammar's pool); release returns the index.
+func (g *Grammar) newDecoder() (m *Machine, release func()) {
+	m = g.NewMachine(false)
+	m.rix = g.getRecall()
+	return m, func() { g.putRecall(m.rix); m.rix = nil }
 }
 
 // Done reports whether a whole document has been decoded.
@@ -89,6 +99,7 @@ func (m *Machine) Clone() *Machine {
 	}
 	c.out = append([]byte(nil), m.out...)
 	c.hist = m.hist[:len(m.hist):len(m.hist)] // an append in either copies
+	c.rix = nil
 	return &c
 }
 

@@ -122,6 +122,12 @@ func (m *Machine) recallText(n *Node, k int, kind uint8) ([]byte, bool) {
 // remember notes a string value, line or key spelled out at node n, unless
 // the node's slots for the kind are full or it is there already.
 func (m *Machine) remember(n *Node, text []byte, kind uint8) {
+	if m.rix != nil {
+		if m.rix.add(n, text, kind, m.g.recall) {
+			m.hist = append(m.hist, recalled{n, kind, text[:len(text):len(text)]})
+		}
+		return
+	}
 	c := 0
 	for _, r := range m.hist {
 		if r.node == n && r.kind == kind {
@@ -227,16 +233,17 @@ func (r *recallIndex) find(n *Node, s []byte, kind uint8) (int, bool) {
 }
 
 // add notes s, spelled out at node n, in its list of the kind, if it is new
-// and the list has a free slot. s must stay unchanged until reset.
-func (r *recallIndex) add(n *Node, s []byte, kind uint8, slots int) {
+// and the list has a free slot, and says whether it did. s must stay
+// unchanged until reset.
+func (r *recallIndex) add(n *Node, s []byte, kind uint8, slots int) bool {
 	key := listKey(n, kind)
 	c := r.count[key]
 	if int(c) >= slots {
-		return
+		return false
 	}
 	i, h := r.lookup(key, s)
 	if r.table[i].h != 0 {
-		return
+		return false
 	}
 	r.table[i] = recallEntry{h: h, key: key, slot: c, text: s}
 	r.used = append(r.used, int32(i))
@@ -247,6 +254,7 @@ func (r *recallIndex) add(n *Node, s []byte, kind uint8, slots int) {
 	if 2*len(r.used) > len(r.table) {
 		r.grow()
 	}
+	return true
 }
 
 // grow doubles the table (kept for later documents).

@@ -241,7 +241,8 @@ func (e *Encoder) remember(ids []int32) {
 // the document: consumed < len(ids) means surplus ids. A merged id that runs
 // past the end of the document counts as consumed.
 func (t *Tokenizer) Decode(ids []int32) (doc []byte, consumed int, err error) {
-	m := t.Grammar.NewMachine(false)
+	m, release := t.Grammar.newDecoder()
+	defer release()
 	for i, id := range ids {
 		if err := t.Advance(m, id); err != nil {
 			return nil, i, fmt.Errorf("id %d at position %d: %w", id, i, err)
