@@ -195,11 +195,11 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 	defer func() { e.depth-- }()
 	e.setClass(n.class)
 	if len(n.Enum) > 0 {
-		end, err := e.extent(i)
+		end, err := e.extent(i, n.enumMax)
 		if err != nil {
 			return i, err
 		}
-		if k, ok := n.enumIndex[string(src[i:end])]; ok {
+		if k, ok := n.enumIndex[string(src[i:end])]; end > i && ok {
 			e.count(n, fallback)
 			e.emit(e.g.EnumBase + Token(k))
 			e.cut()
@@ -545,9 +545,14 @@ func (e *encoder) str(i int) ([]byte, int, error) {
 	return body, j + 1, nil
 }
 
-// extent returns the end of the value at src[i] (for enum matching).
-func (e *encoder) extent(i int) (int, error) {
+// extent returns the end of the value at src[i] (for enum matching), or i
+// for a string, array or object longer than limit bytes: no enum value is
+// that long, and a run script need not be scanned twice.
+func (e *encoder) extent(i, limit int) (int, error) {
 	src := e.src
+	if len(src) > i+limit+1 {
+		src = src[:i+limit+1]
+	}
 	switch c := src[i]; c {
 	case '"':
 		for j := i + 1; j < len(src); j++ {
@@ -557,6 +562,9 @@ func (e *encoder) extent(i int) (int, error) {
 			case '"':
 				return j + 1, nil
 			}
+		}
+		if len(src) < len(e.src) {
+			return i, nil
 		}
 		return i, e.errAt(i, "unterminated string")
 	case '{', '[':
@@ -576,6 +584,9 @@ func (e *encoder) extent(i int) (int, error) {
 					return j + 1, nil
 				}
 			}
+		}
+		if len(src) < len(e.src) {
+			return i, nil
 		}
 		return i, e.errAt(i, "unterminated value")
 	case 't', 'f', 'n':

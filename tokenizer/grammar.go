@@ -85,6 +85,7 @@ type Node struct {
 	// Enum holds the canonical JSON of the values that have their own token.
 	Enum      []string
 	enumIndex map[string]int
+	enumMax   int // the longest of Enum
 	// Object part.
 	Props      []Prop // sorted by name; KEY slot i is Props[i]
 	propIndex  map[string]int

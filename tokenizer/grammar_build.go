@@ -66,6 +66,11 @@ func newGrammar(root, anyNode *Node, nodes []*Node, schema []byte, recall int) (
 		}
 		g.MaxEnum = room
 	}
+	for _, n := range nodes {
+		for _, v := range n.Enum {
+			n.enumMax = max(n.enumMax, len(v))
+		}
+	}
 	g.EnumBase = KeyBase + Token(g.MaxKeys)
 	g.Size = int(g.EnumBase) + g.MaxEnum + recall
 	sum := sha256.Sum256(schema)
