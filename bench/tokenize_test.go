@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	tiktoken "github.com/tiktoken-go/tokenizer"
@@ -116,4 +118,56 @@ func BenchmarkTokenize(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "tokens/s")
 	})
+}
+
+// BenchmarkTokenizeAllCores: the same encoders on all cores (one encoder
+// per goroutine, documents dealt out in turn), beside o200k on all cores.
+func BenchmarkTokenizeAllCores(b *testing.B) {
+	docs, total := jsonDocs(b)
+	tok := shippedTokenizer(b)
+	codec, err := tiktoken.Get(tiktoken.O200kBase)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub := docs[:len(docs)/10]
+	var subBytes int64
+	for _, d := range sub {
+		subBytes += int64(len(d))
+	}
+	for _, c := range []struct {
+		name   string
+		docs   [][]byte
+		bytes  int64
+		encode func() func(doc []byte) int
+	}{
+		{"tct", docs, total, func() func([]byte) int {
+			enc := tok.NewEncoder()
+			var ids []int32
+			return func(d []byte) int { ids, _, _ = enc.Encode(ids[:0], d); return len(ids) }
+		}},
+		{"o200k-tiktoken-go", sub, subBytes, func() func([]byte) int {
+			return func(d []byte) int { ids, _, _ := codec.Encode(string(d)); return len(ids) }
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(c.bytes)
+			var tokens atomic.Int64
+			for b.Loop() {
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				for range runtime.GOMAXPROCS(0) {
+					wg.Go(func() {
+						encode := c.encode()
+						n := 0
+						for i := next.Add(1) - 1; i < int64(len(c.docs)); i = next.Add(1) - 1 {
+							n += encode(c.docs[i])
+						}
+						tokens.Add(int64(n))
+					})
+				}
+				wg.Wait()
+			}
+			b.ReportMetric(float64(tokens.Load())/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
 }
