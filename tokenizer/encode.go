@@ -20,7 +20,7 @@ type Stats struct {
 	OffSchema int `json:"off_schema"` // keys the schema does not allow
 	// BaseTokens is the length of the base-token sequence (before merges).
 	BaseTokens int `json:"base_tokens"`
-	// Recalled counts the string values that were one recall token.
+	// Recalled counts the strings, lines and keys that were one recall token.
 	Recalled int `json:"recalled"`
 }
 
@@ -52,7 +52,8 @@ type encoder struct {
 	// obs, when set, sees every free string value and every key that is
 	// not a known property (dictionary learning).
 	obs func(n *Node, isKey bool, s []byte)
-	// rc holds the strings spelled so far, when the grammar recalls them.
+	// rc holds the strings, lines and keys spelled so far, when the grammar
+	// recalls them.
 	rc *recallIndex
 }
 
