@@ -90,8 +90,7 @@ func (g *Grammar) getRecall() *recallIndex {
 		return nil
 	}
 	if rc, ok := g.recallPool.Get().(*recallIndex); ok {
-		rc.reset()
-		return rc
+		return rc // reset by putRecall
 	}
 	return g.newRecall()
 }
@@ -273,24 +272,24 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 		if e.obs != nil && !n.Any {
 			e.obs(n, false, s)
 		}
-		if e.rc != nil && e.g.recallable(n) {
+		recall := e.rc != nil && e.g.recallable(n)
+		if recall {
 			if k, ok := e.rc.find(n, s, recallValue); ok {
 				e.emit(e.g.recallSlot(k))
 				e.cut()
 				e.stats.Recalled++
 				return end, nil
 			}
-			if e.g.lineRecall(n) && bytes.IndexByte(s, '\n') >= 0 {
-				e.lines(n, s)
-			} else {
-				e.text(s)
-			}
-			e.cut()
-			e.rc.add(n, s, recallValue, e.g.recall)
-			return end, nil
 		}
-		e.text(s)
+		if recall && e.g.lineRecall(n) && bytes.IndexByte(s, '\n') >= 0 {
+			e.lines(n, s)
+		} else {
+			e.text(s)
+		}
 		e.cut()
+		if recall {
+			e.rc.add(n, s, recallValue, e.g.recall)
+		}
 		return end, nil
 	case 't':
 		return e.literal(i, "true", TokTrue)

@@ -155,11 +155,13 @@ func (g *Grammar) tokenName(t Token, f *frame) string {
 		if f != nil && f.kind == fValue && i < len(f.node.Enum) {
 			return "ENUM " + f.node.Enum[i]
 		}
-		if k := g.recallIndexOf(t); k >= 0 && f != nil && f.kind == fValue && g.recallable(f.node) {
-			return fmt.Sprintf("RECALL#%d", k)
-		}
-		if k := g.recallIndexOf(t); k >= 0 && f != nil && (f.kind == fObject || f.kind == fValue) && g.keyRecallable(f.node) {
-			return fmt.Sprintf("RECALL-KEY#%d", k)
+		if k := g.recallIndexOf(t); k >= 0 && f != nil {
+			switch {
+			case f.kind == fValue && g.recallable(f.node):
+				return fmt.Sprintf("RECALL#%d", k)
+			case (f.kind == fObject || f.kind == fValue) && g.keyRecallable(f.node):
+				return fmt.Sprintf("RECALL-KEY#%d", k)
+			}
 		}
 		return fmt.Sprintf("ENUM#%d", i)
 	}

@@ -48,7 +48,8 @@ type Machine struct {
 	out    []byte
 	n      int   // tokens consumed
 	prev   Token // the last token accepted (TokEnd at the start): the lexical state
-	// hist lists the strings spelled out so far, for recall (recall.go).
+	// hist lists the strings, lines and keys spelled out so far, for
+	// recall (recall.go).
 	// Clones share its prefix: it is only ever appended to. rix, when set,
 	// indexes it (a decoding machine; others scan it).
 	hist []recalled

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"bytes"
 	"hash/maphash"
+	"iter"
 )
 
 // Recall. A workflow repeats itself: the same run script, `if` condition,
@@ -72,13 +73,9 @@ func (m *Machine) keyRecallMask(b bitset, obj *frame) {
 	if !m.g.keyRecallable(obj.node) {
 		return
 	}
-	k := 0
-	for _, r := range m.hist {
-		if r.node == obj.node && r.kind == recallKey {
-			if !m.strict || m.keyAcceptable(obj, string(r.text)) {
-				b.set(m.g.recallSlot(k))
-			}
-			k++
+	for k, key := range m.recallList(obj.node, recallKey) {
+		if !m.strict || m.keyAcceptable(obj, string(key)) {
+			b.set(m.g.recallSlot(k))
 		}
 	}
 }
@@ -88,8 +85,9 @@ func (g *Grammar) recallable(n *Node) bool {
 	return g.recall > 0 && !n.Any && n.Free&tString != 0
 }
 
-// recalled is a string value decoded earlier in the document: its node and
-// its canonical JSON (quotes included), aliasing the machine's output.
+// recalled is a string value, line or key decoded earlier in the document:
+// its node, its kind and its text, aliasing the machine's output (or, for
+// a key, the key buffer of its frame).
 type recalled struct {
 	node *Node
 	kind uint8 // recallValue, recallLine or recallKey
@@ -105,15 +103,27 @@ const (
 	recallKinds
 )
 
+// recallList yields node n's list of the kind: each slot and its text.
+func (m *Machine) recallList(n *Node, kind uint8) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		k := 0
+		for _, r := range m.hist {
+			if r.node == n && r.kind == kind {
+				if !yield(k, r.text) {
+					return
+				}
+				k++
+			}
+		}
+	}
+}
+
 // recallText returns slot k of node n's list of the kind (an empty key is
 // a slot too).
 func (m *Machine) recallText(n *Node, k int, kind uint8) ([]byte, bool) {
-	for _, r := range m.hist {
-		if r.node == n && r.kind == kind {
-			if k == 0 {
-				return r.text, true
-			}
-			k--
+	for i, text := range m.recallList(n, kind) {
+		if i == k {
+			return text, true
 		}
 	}
 	return nil, false
@@ -129,13 +139,11 @@ func (m *Machine) remember(n *Node, text []byte, kind uint8) {
 		return
 	}
 	c := 0
-	for _, r := range m.hist {
-		if r.node == n && r.kind == kind {
-			if bytes.Equal(r.text, text) {
-				return
-			}
-			c++
+	for _, old := range m.recallList(n, kind) {
+		if bytes.Equal(old, text) {
+			return
 		}
+		c++
 	}
 	if c < m.g.recall {
 		m.hist = append(m.hist, recalled{n, kind, text[:len(text):len(text)]})
@@ -151,12 +159,8 @@ func (m *Machine) recallMask(b bitset, n *Node) {
 	if !m.g.recallable(n) {
 		return
 	}
-	k := 0
-	for _, r := range m.hist {
-		if r.node == n && r.kind == recallValue {
-			b.set(m.g.recallSlot(k))
-			k++
-		}
+	for k := range m.recallList(n, recallValue) {
+		b.set(m.g.recallSlot(k))
 	}
 }
 
@@ -168,19 +172,16 @@ func (m *Machine) atLineStart(f *frame) bool {
 
 // lineMask adds the line recall slots that hold a line at node n.
 func (m *Machine) lineMask(b bitset, n *Node) {
-	k := 0
-	for _, r := range m.hist {
-		if r.node == n && r.kind == recallLine {
-			b.set(lineSlot(k))
-			k++
-		}
+	for k := range m.recallList(n, recallLine) {
+		b.set(lineSlot(k))
 	}
 }
 
-// recallIndex is the encoder's side of recall: the distinct string values
-// and lines spelled at each node so far, in an open-addressing table whose
-// entries point into the document (no allocation per value). It is reused
-// across documents.
+// recallIndex indexes the recall lists: the distinct string values, lines
+// and keys spelled at each node so far, in an open-addressing table whose
+// entries point into the document (no allocation per value). The encoder
+// keeps its lists in one, reused across documents; a decoding machine
+// indexes its history with one.
 type recallIndex struct {
 	seed    maphash.Seed
 	table   []recallEntry // power-of-two size, h == 0: empty
