@@ -19,16 +19,6 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer/cosineschedule"
 )
 
-// Batch is what the trainer consumes: B windows of C inputs and targets,
-// row-major, and a mask that is 1 where the target is a real token.
-type Batch struct {
-	B, C    int
-	Inputs  []int32
-	Targets []int32
-	Mask    []float32
-	Tokens  int // unmasked targets
-}
-
 // DefaultBackend is the pure-Go backend in the configuration that does not
 // deadlock on few cores (measured: its parallel scheduler can).
 const DefaultBackend = "go:ops_sequential"

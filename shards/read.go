@@ -3,8 +3,10 @@ package shards
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -145,6 +147,45 @@ func ReadDocs(dir string, m *Manifest) ([]DocRow, error) {
 			return nil, err
 		}
 		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// ReadDocTokens rebuilds the token ids of every document of a split from its
+// windows, in document order.
+func ReadDocTokens(dir string, m *Manifest, split string) ([][]int32, error) {
+	docs, err := ReadDocs(dir, m)
+	if err != nil {
+		return nil, err
+	}
+	lengths := map[int64]int32{}
+	for _, d := range docs {
+		if d.Split == split {
+			lengths[d.DocID] = d.Tokens
+		}
+	}
+	toks := map[int64][]int32{}
+	for _, s := range m.Shards {
+		if s.Kind != "windows" || s.Split != split {
+			continue
+		}
+		rows, err := ReadRows[WindowRow](filepath.Join(dir, s.Name), 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range rows {
+			t := toks[w.DocID]
+			if t == nil {
+				t = make([]int32, lengths[w.DocID])
+				toks[w.DocID] = t
+			}
+			copy(t[w.Start:], w.Tokens[1:w.Valid])
+		}
+	}
+	ids := slices.Sorted(maps.Keys(toks))
+	out := make([][]int32, len(ids))
+	for i, id := range ids {
+		out[i] = toks[id]
 	}
 	return out, nil
 }

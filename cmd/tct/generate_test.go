@@ -7,7 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/model"
+	"github.com/tct-dev/tct/model/eval"
+	"github.com/tct-dev/tct/model/sample"
+	"github.com/tct-dev/tct/model/train"
 )
 
 // Constrained sampling never leaves the grammar: every sample is either a
@@ -19,13 +23,21 @@ func TestGenerateConstrained(t *testing.T) {
 	if _, stderr, err := run(t, "train", "--shards", sh, "--config", "tiny", "--out", runDir, "--steps", "12", "--set", "eval_every=0"); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	tr, tok, err := loadRun(runDir, "", "")
+	trained, err := train.Open(runDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := trained.LoadForInference("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
+	tok, err := jobs.LoadTokenizer("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, constrained := range []bool{true, false} {
-		rep, err := generate(tr, tok, genOptions{N: 6, Constrained: constrained,
+		rep, err := sample.Generate(tr, tok, sample.Options{N: 6, Constrained: constrained,
 			Sampler: model.Sampler{Temperature: 1, Rng: rand.New(rand.NewPCG(1, 2))}})
 		if err != nil {
 			t.Fatal(err)
@@ -63,7 +75,7 @@ func TestGenerateConstrained(t *testing.T) {
 	if err != nil {
 		t.Fatalf("eval -n 0: %v\n%s", err, stderr)
 	}
-	var rep evalReport
+	var rep eval.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}

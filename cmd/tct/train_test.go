@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/tct-dev/tct/model/train"
 )
 
 // shardsForTraining runs the pipeline on the embedded dump (or the corpus)
@@ -20,12 +21,12 @@ func shardsForTraining(t *testing.T, inputs ...string) string {
 	return dir
 }
 
-func readLogLines(t *testing.T, dir string) []logLine {
-	b, err := os.ReadFile(filepath.Join(dir, "log.jsonl"))
+func readLogLines(t *testing.T, dir string) []train.Line {
+	lines, err := train.ReadLog(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return readLog(b)
+	return lines
 }
 
 // The tiny model trains on real shards: the loss falls, validation loss and
@@ -41,7 +42,7 @@ func TestTrainTiny(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	var rep trainReport
+	var rep train.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("summary: %v\n%s", err, stdout)
 	}
@@ -52,7 +53,7 @@ func TestTrainTiny(t *testing.T) {
 	// The loss falls: the mean of the last five steps against the first three
 	// (single batches are noisy).
 	lines := readLogLines(t, runDir)
-	mean := func(ls []logLine) float64 {
+	mean := func(ls []train.Line) float64 {
 		var s float64
 		for _, l := range ls {
 			s += l.Loss
@@ -95,9 +96,8 @@ func TestTrainResumeExact(t *testing.T) {
 			t.Errorf("step %d: uninterrupted loss %v (tokens %d), resumed %v (tokens %d)", a[i].Step, a[i].Loss, a[i].Tokens, b[i].Loss, b[i].Tokens)
 		}
 	}
-	var st runState
-	b2, _ := os.ReadFile(filepath.Join(split, "state.json"))
-	if err := json.Unmarshal(b2, &st); err != nil || st.Step != 8 || !strings.HasPrefix(st.Tokenizer, "") {
-		t.Errorf("state: %+v %v", st, err)
+	run, err := train.Open(split)
+	if err != nil || run.State.Step != 8 || run.State.Tokenizer == "" {
+		t.Errorf("state: %+v %v", run, err)
 	}
 }

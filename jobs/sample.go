@@ -1,0 +1,171 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+
+	"github.com/tct-dev/tct/configs"
+	"github.com/tct-dev/tct/model"
+	"github.com/tct-dev/tct/model/eval"
+	"github.com/tct-dev/tct/model/sample"
+	"github.com/tct-dev/tct/model/train"
+	"github.com/tct-dev/tct/shards"
+	"github.com/tct-dev/tct/stages"
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// LoadTokenizer reads a tokenizer file, or the embedded default for "".
+func LoadTokenizer(path string) (*tokenizer.Tokenizer, error) {
+	if path == "" {
+		t, err := tokenizer.Parse(configs.Tokenizer)
+		if err != nil {
+			return nil, fmt.Errorf("embedded tokenizer: %w", err)
+		}
+		return t, nil
+	}
+	return tokenizer.Load(path)
+}
+
+// loadRun opens a trained run for inference with its tokenizer.
+func loadRun(runDir, tokPath, backend string) (*model.Trainer, *tokenizer.Tokenizer, error) {
+	if runDir == "" {
+		return nil, nil, fmt.Errorf("--checkpoint RUN_DIR is required")
+	}
+	run, err := train.Open(runDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := LoadTokenizer(tokPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tok.Fingerprint != run.State.Tokenizer {
+		return nil, nil, fmt.Errorf("the run was trained with tokenizer %s, this one is %s (use --tokenizer)", run.State.Tokenizer, tok.Fingerprint)
+	}
+	tr, err := run.LoadForInference(model.BackendSpec(backend))
+	if err != nil {
+		return nil, nil, err
+	}
+	return tr, tok, nil
+}
+
+// GenerateConfig configures `tct generate`.
+type GenerateConfig struct {
+	Run, Tokenizer, Backend string
+	Prompt                  string // a partial workflow (YAML) every sample completes
+	N, MaxTokens, TopK      int
+	Constrained             bool
+	Temperature, TopP       float64
+	Seed                    uint64
+}
+
+// Generate samples workflows from the best checkpoint of a run.
+func Generate(ctx context.Context, cfg GenerateConfig) (*sample.Report, error) {
+	tr, tok, err := loadRun(cfg.Run, cfg.Tokenizer, cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	var prompt []int32
+	if cfg.Prompt != "" {
+		if prompt, err = promptIDs(tok, cfg.Prompt); err != nil {
+			return nil, err
+		}
+	}
+	return sample.Generate(tr, tok, sample.Options{N: cfg.N, Prompt: prompt, Constrained: cfg.Constrained, MaxTokens: cfg.MaxTokens,
+		Sampler: model.Sampler{Temperature: cfg.Temperature, TopK: cfg.TopK, TopP: cfg.TopP, Rng: rand.New(rand.NewPCG(cfg.Seed, 0x7c7))}})
+}
+
+// promptIDs converts a partial YAML workflow and encodes it open-ended.
+func promptIDs(tok *tokenizer.Tokenizer, path string) ([]int32, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := stages.YAMLToJSON(nil, src, stages.DefaultConvertLimits())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return tok.NewEncoder().EncodeOpen(doc)
+}
+
+// EvalConfig configures `tct eval`.
+type EvalConfig struct {
+	Run, Shards, Tokenizer, Backend string
+	SchemaStore                     string // SchemaStore's workflow schema, to validate against it too
+	N, MaxTokens                    int
+}
+
+// Eval scores the best checkpoint of a run on the validation split of its
+// shards and by the validity of its samples.
+func Eval(ctx context.Context, cfg EvalConfig) (*eval.Report, error) {
+	tr, tok, err := loadRun(cfg.Run, cfg.Tokenizer, cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	man, err := shards.ReadManifest(cfg.Shards)
+	if err != nil {
+		return nil, err
+	}
+	if man.Tokenizer != tok.Fingerprint {
+		return nil, fmt.Errorf("the shards in %s were made with tokenizer %s, the run with %s", cfg.Shards, man.Tokenizer, tok.Fingerprint)
+	}
+	o, err := evalOptions(cfg, man, tok)
+	if err != nil {
+		return nil, err
+	}
+	bpt, err := docBytesPerToken(cfg.Shards, man)
+	if err != nil {
+		return nil, err
+	}
+	val, err := valBatches(cfg.Shards, man, tr.Cfg.Batch, bpt)
+	if err != nil {
+		return nil, err
+	}
+	defer val.l.Close()
+	rep, err := eval.Evaluate(ctx, tr, tok, val, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Shards, err)
+	}
+	return rep, nil
+}
+
+// evalOptions compiles the schemas and reads the training documents.
+func evalOptions(cfg EvalConfig, man *shards.Manifest, tok *tokenizer.Tokenizer) (eval.Options, error) {
+	o := eval.Options{N: cfg.N, MaxTokens: cfg.MaxTokens}
+	var err error
+	if o.Ours, err = eval.NewValidator("ours", configs.WorkflowSchema); err != nil {
+		return o, err
+	}
+	if cfg.SchemaStore != "" {
+		b, err := os.ReadFile(cfg.SchemaStore)
+		if err != nil {
+			return o, err
+		}
+		if o.SchemaStore, err = eval.NewValidator("schemastore", b); err != nil {
+			return o, fmt.Errorf("%s: %w", cfg.SchemaStore, err)
+		}
+	}
+	if cfg.N > 0 {
+		o.Corpus, err = shardDocuments(cfg.Shards, man, tok, "train")
+	}
+	return o, err
+}
+
+// shardDocuments decodes the documents of a split back to canonical JSON.
+func shardDocuments(dir string, man *shards.Manifest, tok *tokenizer.Tokenizer, split string) ([][]byte, error) {
+	docs, err := shards.ReadDocTokens(dir, man, split)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, ids := range docs {
+		if doc, _, err := tok.Decode(ids); err == nil {
+			out = append(out, doc)
+		}
+	}
+	return out, nil
+}

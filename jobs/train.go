@@ -1,0 +1,146 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/tct-dev/tct/configs"
+	"github.com/tct-dev/tct/model"
+	"github.com/tct-dev/tct/model/eval"
+	"github.com/tct-dev/tct/model/train"
+	"github.com/tct-dev/tct/shards"
+)
+
+// TrainConfig configures `tct train`.
+type TrainConfig struct {
+	Shards   string   // shard directory of `tct pipeline`
+	Out      string   // run directory
+	Model    string   // a configuration of configs/models.yaml
+	Sets     []string // key=value overrides of the model configuration
+	Steps    int      // train until this step (0: the configuration's)
+	Resume   string   // continue the run in this directory
+	Backend  string   // GoMLX backend spec
+	LogEvery int      // console line every N steps
+	Until    int      // stop at this step, keeping the schedule of Steps
+}
+
+// Train trains the model on pipeline shards, new or resumed, into a run directory.
+func Train(ctx context.Context, cfg TrainConfig, console io.Writer) (*train.Report, error) {
+	run, err := openRun(cfg)
+	if err != nil {
+		return nil, err
+	}
+	man, err := shards.ReadManifest(run.State.Shards)
+	if err != nil {
+		return nil, err
+	}
+	st := &run.State
+	if st.Tokenizer != "" && st.Tokenizer != man.Tokenizer {
+		return nil, fmt.Errorf("the shards in %s were made with tokenizer %s, the run with %s", st.Shards, man.Tokenizer, st.Tokenizer)
+	}
+	st.Tokenizer = man.Tokenizer
+	c := &st.Config
+	c.Vocab, c.Context = man.Layout.ModelVocab, man.Config.Context
+	src, err := trainBatches(st, man, cfg.Resume != "")
+	if err != nil {
+		return nil, err
+	}
+	defer src.l.Close()
+	validate, err := validation(run, man, console)
+	if err != nil {
+		return nil, err
+	}
+	backend := model.BackendSpec(cfg.Backend)
+	tr, err := run.NewTrainer(backend)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	fmt.Fprintf(console, "model %s: %d parameters (formula %d), %.1f MFLOPs/token, vocab %d, context %d, backend %s\n",
+		c.Name, c.Params(), c.Params(), float64(c.FLOPsPerToken())/1e6, c.Vocab, c.Context, backend)
+	rep, err := train.Fit(ctx, run, tr, src, train.Options{Until: int64(cfg.Until), LogEvery: cfg.LogEvery, Console: console, Validate: validate})
+	if err != nil {
+		return nil, err
+	}
+	rep.Backend = backend
+	return rep, nil
+}
+
+// openRun resumes the run of cfg.Resume or starts a new one.
+func openRun(cfg TrainConfig) (*train.Run, error) {
+	if cfg.Resume != "" {
+		run, err := train.Open(cfg.Resume)
+		if err != nil {
+			return nil, fmt.Errorf("--resume: %w", err)
+		}
+		if cfg.Steps > 0 {
+			run.State.Config.Steps = cfg.Steps
+		}
+		return run, nil
+	}
+	if cfg.Shards == "" || cfg.Out == "" {
+		return nil, fmt.Errorf("--shards and --out are required (or --resume RUN_DIR)")
+	}
+	c, err := model.LoadConfig(configs.Models, cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range cfg.Sets {
+		if err := c.Set(s); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Steps > 0 {
+		c.Steps = cfg.Steps
+	}
+	return train.Create(cfg.Out, train.State{Config: c, Shards: cfg.Shards})
+}
+
+// trainBatches opens the shuffled training stream, restored to where a resumed run stood.
+func trainBatches(st *train.State, man *shards.Manifest, resumed bool) (*loaderBatches, error) {
+	c := st.Config
+	l, err := shards.OpenLoader(st.Shards, shards.LoaderOptions{Split: "train", BatchSize: c.Batch, Seed: uint64(c.Seed),
+		Shuffle: true, Tokenizer: man.Tokenizer, Layout: &man.Layout})
+	if err != nil {
+		return nil, err
+	}
+	if resumed {
+		var ls shards.LoaderState
+		err := json.Unmarshal(st.Loader, &ls)
+		if err == nil {
+			err = l.Restore(ls)
+		}
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("resume the loader of %s: %w", st.Shards, err)
+		}
+	}
+	return &loaderBatches{l: l}, nil
+}
+
+// validation is the evaluation hook of a run: a pass over at most
+// EvalBatches batches of the validation split (nil when there is none).
+func validation(run *train.Run, man *shards.Manifest, console io.Writer) (train.Validation, error) {
+	c := &run.State.Config
+	if v := man.Splits["val"]; c.EvalEvery > 0 && (v == nil || v.Windows == 0) {
+		fmt.Fprintf(console, "no validation split in %s: no evaluation\n", run.State.Shards)
+		c.EvalEvery = 0
+	}
+	if c.EvalEvery <= 0 {
+		return nil, nil
+	}
+	bpt, err := docBytesPerToken(run.State.Shards, man)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tr *model.Trainer) (float64, float64, error) {
+		val, err := valBatches(run.State.Shards, man, c.Batch, bpt)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer val.l.Close()
+		return eval.Loss(ctx, tr, val, c.EvalBatches)
+	}, nil
+}

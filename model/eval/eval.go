@@ -1,0 +1,138 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/tct-dev/tct/internal/canon"
+	"github.com/tct-dev/tct/model"
+	"github.com/tct-dev/tct/model/sample"
+	"github.com/tct-dev/tct/tokenizer"
+)
+
+// SampleStats are the validity figures of one set of samples.
+type SampleStats struct {
+	Samples          int                `json:"samples"`
+	Complete         float64            `json:"complete"`               // share that decode completely
+	ValidOurs        float64            `json:"valid_ours"`             // share valid under our schema
+	ValidSchemaStore float64            `json:"valid_schemastore"`      // share valid under SchemaStore's schema (if given)
+	ValidOfComplete  float64            `json:"valid_ours_of_complete"` // share of the complete samples valid under our schema
+	TV               map[string]float64 `json:"tv_distance"`            // total-variation distance to the corpus, by field
+	MsPerToken       float64            `json:"ms_per_token"`
+	MaskShare        float64            `json:"mask_share"`
+}
+
+// Report is the outcome of Evaluate.
+type Report struct {
+	ValLoss       float64     `json:"val_loss"`
+	ValBPB        float64     `json:"val_bpb"`
+	Constrained   SampleStats `json:"constrained"`
+	Unconstrained SampleStats `json:"unconstrained"`
+	Examples      []string    `json:"examples"` // a few constrained samples as YAML
+}
+
+// Options say what to measure besides the loss.
+type Options struct {
+	N           int        // samples with and without constraints (0: loss only)
+	MaxTokens   int        // per sample (0: the context)
+	Ours        *Validator // our schema
+	SchemaStore *Validator // SchemaStore's schema (nil: not checked)
+	Corpus      [][]byte   // training documents, the reference distribution of fields
+}
+
+// Evaluate scores tr: the loss and bits per byte over the whole of val, then
+// o.N samples with the grammar mask and o.N without.
+func Evaluate(ctx context.Context, tr *model.Trainer, tok *tokenizer.Tokenizer, val model.Batches, o Options) (*Report, error) {
+	rep := &Report{}
+	var err error
+	if rep.ValLoss, rep.ValBPB, err = Loss(ctx, tr, val, 0); err != nil {
+		return nil, err
+	}
+	if o.N <= 0 {
+		return rep, nil
+	}
+	ref := FieldDistributions(o.Corpus)
+	for _, constrained := range []bool{true, false} {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		g, err := sample.Generate(tr, tok, sample.Options{N: o.N, Constrained: constrained, MaxTokens: o.MaxTokens,
+			Sampler: model.Sampler{Temperature: 0.8, TopK: 50, TopP: 0.95, Rng: rand.New(rand.NewPCG(1, 2))}})
+		if err != nil {
+			return nil, err
+		}
+		st, docs := o.stats(g, ref)
+		if constrained {
+			rep.Constrained = st
+			rep.Examples = examples(docs, 3)
+		} else {
+			rep.Unconstrained = st
+		}
+	}
+	return rep, nil
+}
+
+// stats scores one set of samples; it returns the complete documents too.
+func (o Options) stats(g *sample.Report, ref Distributions) (SampleStats, [][]byte) {
+	n := float64(len(g.Samples))
+	st := SampleStats{Samples: len(g.Samples), MsPerToken: g.MsPerToken, MaskShare: g.MaskShare, TV: map[string]float64{}}
+	var docs [][]byte
+	for _, s := range g.Samples {
+		if !s.Complete {
+			continue
+		}
+		docs = append(docs, s.JSON)
+		st.Complete++
+		if o.Ours != nil && o.Ours.Valid(s.JSON) {
+			st.ValidOurs++
+		}
+		if o.SchemaStore != nil && o.SchemaStore.Valid(s.JSON) {
+			st.ValidSchemaStore++
+		}
+	}
+	if st.Complete > 0 {
+		st.ValidOfComplete = st.ValidOurs / st.Complete
+	}
+	if n > 0 {
+		st.Complete, st.ValidOurs, st.ValidSchemaStore = st.Complete/n, st.ValidOurs/n, st.ValidSchemaStore/n
+	}
+	gen := FieldDistributions(docs)
+	for f, p := range ref {
+		st.TV[f] = TVDistance(p, gen[f])
+	}
+	return st, docs
+}
+
+// examples renders the first k documents as YAML.
+func examples(docs [][]byte, k int) []string {
+	var out []string
+	for _, d := range docs[:min(k, len(docs))] {
+		var y bytes.Buffer
+		if canon.WriteDoc(&y, d, "yaml") == nil {
+			out = append(out, y.String())
+		}
+	}
+	return out
+}
+
+// Markdown renders the report of the run in runDir.
+func (r *Report) Markdown(runDir string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Evaluation of %s\n\nValidation loss %.4f nats/token, **%.4f bits per byte** of canonical JSON.\n\n", runDir, r.ValLoss, r.ValBPB)
+	fmt.Fprintf(&b, "| sampling | samples | complete | valid (our schema) | complete ones valid (ours) | valid (SchemaStore) | TV uses | TV runs-on | TV on | ms/token | mask share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, x := range []struct {
+		name string
+		s    SampleStats
+	}{{"constrained", r.Constrained}, {"unconstrained", r.Unconstrained}} {
+		s := x.s
+		fmt.Fprintf(&b, "| %s | %d | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.2f | %.2f | %.2f | %.1f | %.0f%% |\n", x.name, s.Samples, 100*s.Complete,
+			100*s.ValidOurs, 100*s.ValidOfComplete, 100*s.ValidSchemaStore, s.TV["uses"], s.TV["runs-on"], s.TV["on"], s.MsPerToken, 100*s.MaskShare)
+	}
+	for i, e := range r.Examples {
+		fmt.Fprintf(&b, "\n## Sample %d\n\n```yaml\n%s```\n", i+1, e)
+	}
+	return b.String()
+}
