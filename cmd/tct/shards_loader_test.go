@@ -50,33 +50,19 @@ func TestShardsStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st shardsStats
+	var st shards.DirStats
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	var targets int64
+	// The library's counts are tested in shards; here the flags and the
+	// output reach the command.
 	for _, split := range []string{"train", "val"} {
-		s, c := st.Splits[split], m.Splits[split]
-		if s == nil || c == nil || s.Windows == 0 {
+		if s, c := st.Splits[split], m.Splits[split]; s == nil || c == nil || s.Windows != c.Windows || s.IDs != s.Windows*17 {
 			t.Fatalf("split %s: stats %+v, manifest %+v", split, s, c)
 		}
-		// The loader's view agrees with what the pipeline counted.
-		if s.Windows != c.Windows || s.Documents != c.Documents || s.Padding != c.Padding || s.Targets < c.Tokens {
-			t.Errorf("split %s: stats %+v, manifest %+v", split, *s, *c)
-		}
-		if s.IDs != s.Windows*17 || s.PaddingFraction != float64(s.Padding)/float64(s.IDs) {
-			t.Errorf("split %s: ids %d, padding fraction %v", split, s.IDs, s.PaddingFraction)
-		}
-		targets += s.Targets
 	}
-	tk := st.Tokens
-	if tk.Total != targets || tk.OutOfRange != 0 || tk.Distinct == 0 || tk.Distinct > tk.ContentVocab || len(tk.Top) != 5 {
-		t.Fatalf("tokens %+v (targets %d)", tk, targets)
-	}
-	for i := 1; i < len(tk.Top); i++ {
-		if tk.Top[i].Count > tk.Top[i-1].Count {
-			t.Fatalf("top ids not in decreasing order: %+v", tk.Top)
-		}
+	if len(st.Tokens.Top) != 5 || st.Tokens.Total == 0 {
+		t.Fatalf("--top 5: tokens %+v", st.Tokens)
 	}
 	text, err := runSub(t, newShardsStatsCmd(), dir)
 	if err != nil {
@@ -113,7 +99,7 @@ func TestShardsBench(t *testing.T) {
 		}
 	}
 	// One epoch by default: every train window once.
-	if res["windows"] != float64(m.Splits["train"].Windows) || res["batches"] != res["epoch_batches"] {
+	if res["windows"] != float64(m.Splits["train"].Windows) || res["batches"] != res["epoch_batches"] || res["batch"] != 8.0 {
 		t.Errorf("one epoch: %v", res)
 	}
 	t.Logf("%s", out)
