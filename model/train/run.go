@@ -136,8 +136,10 @@ func (r *Run) save(tr *model.Trainer, valLoss float64) error {
 			return err
 		}
 	}
-	return atomicfile.WriteJSON(filepath.Join(r.Dir, stateName), r.State)
+	return writeState(r)
 }
+
+func writeState(r *Run) error { return atomicfile.WriteJSON(filepath.Join(r.Dir, stateName), r.State) }
 
 // copyLatestCheckpoint copies the newest GoMLX checkpoint (its .json and
 // .bin) from src into dst, replacing what dst held.
