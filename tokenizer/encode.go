@@ -195,37 +195,18 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 	defer func() { e.depth-- }()
 	e.setClass(n.class)
 	if len(n.Enum) > 0 {
-		end, err := e.extent(i, n.enumMax)
+		end, done, err := e.enumValue(n, i, fallback)
 		if err != nil {
 			return i, err
 		}
-		if k, ok := n.enumIndex[string(src[i:end])]; end > i && ok {
-			e.count(n, fallback)
-			e.emit(e.g.EnumBase + Token(k))
-			e.cut()
+		if done {
 			return end, nil
 		}
 	}
 	c := src[i]
-	var ok bool
-	var numEnd int
-	switch c {
-	case '{':
-		ok = n.Free&tObject != 0
-	case '[':
-		ok = n.Free&tArray != 0
-	case '"':
-		ok = n.Free&tString != 0
-	case 't', 'f':
-		ok = n.Free&tBoolean != 0
-	case 'n':
-		ok = n.Free&tNull != 0
-	default:
-		numEnd = scanNumber(src, i)
-		if numEnd == i {
-			return i, e.errAt(i, fmt.Sprintf("unexpected %q", c))
-		}
-		ok = n.allowsNumber(src[i:numEnd])
+	ok, numEnd, err := e.fits(n, i)
+	if err != nil {
+		return i, err
 	}
 	if !ok {
 		e.emit(TokEsc)
@@ -238,59 +219,9 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 	case '{':
 		return e.object(n, i, fallback)
 	case '[':
-		e.emit(TokArr)
-		i = skipWS(src, i+1)
-		if i < len(src) && src[i] == ']' {
-			e.setClass(n.items.class)
-			e.emit(TokEndArr)
-			return i + 1, nil
-		}
-		for {
-			var err error
-			if i, err = e.value(n.items, i, fallback); err != nil {
-				return i, err
-			}
-			i = skipWS(src, i)
-			if i >= len(src) {
-				return i, e.errAt(i, "unterminated array")
-			}
-			if src[i] == ']' {
-				e.setClass(n.items.class)
-				e.emit(TokEndArr)
-				return i + 1, nil
-			}
-			if src[i] != ',' {
-				return i, e.errAt(i, "',' or ']' expected")
-			}
-			i++
-		}
+		return e.array(n, i, fallback)
 	case '"':
-		s, end, err := e.str(i)
-		if err != nil {
-			return i, err
-		}
-		if e.obs != nil && !n.Any {
-			e.obs(n, false, s)
-		}
-		recall := e.rc != nil && e.g.recallable(n)
-		if recall {
-			if k, ok := e.rc.find(n, s, recallValue); ok {
-				e.emit(e.g.recallSlot(k))
-				e.cut()
-				e.stats.Recalled++
-				return end, nil
-			}
-		}
-		if recall && e.g.lineRecall(n) && bytes.IndexByte(s, '\n') >= 0 {
-			e.lines(n, s)
-		} else {
-			e.text(s)
-		}
-		e.cut()
-		if recall {
-			e.rc.add(n, s, recallValue, e.g.recall)
-		}
-		return end, nil
+		return e.stringValue(n, i)
 	case 't':
 		return e.literal(i, "true", TokTrue)
 	case 'f':
@@ -304,6 +235,107 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 	e.bytes(src[i:numEnd])
 	e.cut()
 	return numEnd, nil
+}
+
+// enumValue emits the value at src[i] as one ENUM token when it is one of
+// n's enum values (done).
+func (e *encoder) enumValue(n *Node, i int, fallback bool) (end int, done bool, err error) {
+	end, err = e.extent(i, n.enumMax)
+	if err != nil {
+		return i, false, err
+	}
+	if k, ok := n.enumIndex[string(e.src[i:end])]; end > i && ok {
+		e.count(n, fallback)
+		e.emit(e.g.EnumBase + Token(k))
+		e.cut()
+		return end, true, nil
+	}
+	return i, false, nil
+}
+
+// fits reports whether n allows the type of the value at src[i] (for a
+// number, its end too).
+func (e *encoder) fits(n *Node, i int) (ok bool, numEnd int, err error) {
+	switch c := e.src[i]; c {
+	case '{':
+		return n.Free&tObject != 0, 0, nil
+	case '[':
+		return n.Free&tArray != 0, 0, nil
+	case '"':
+		return n.Free&tString != 0, 0, nil
+	case 't', 'f':
+		return n.Free&tBoolean != 0, 0, nil
+	case 'n':
+		return n.Free&tNull != 0, 0, nil
+	default:
+		numEnd = scanNumber(e.src, i)
+		if numEnd == i {
+			return false, 0, e.errAt(i, fmt.Sprintf("unexpected %q", c))
+		}
+		return n.allowsNumber(e.src[i:numEnd]), numEnd, nil
+	}
+}
+
+// array encodes the array at src[i] (its items at n.items).
+func (e *encoder) array(n *Node, i int, fallback bool) (int, error) {
+	src := e.src
+	e.emit(TokArr)
+	i = skipWS(src, i+1)
+	if i < len(src) && src[i] == ']' {
+		e.setClass(n.items.class)
+		e.emit(TokEndArr)
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if i, err = e.value(n.items, i, fallback); err != nil {
+			return i, err
+		}
+		i = skipWS(src, i)
+		if i >= len(src) {
+			return i, e.errAt(i, "unterminated array")
+		}
+		if src[i] == ']' {
+			e.setClass(n.items.class)
+			e.emit(TokEndArr)
+			return i + 1, nil
+		}
+		if src[i] != ',' {
+			return i, e.errAt(i, "',' or ']' expected")
+		}
+		i++
+	}
+}
+
+// stringValue encodes the string at src[i]: one recall token when spelled
+// before at n, else spelled out (and noted for recall).
+func (e *encoder) stringValue(n *Node, i int) (int, error) {
+	s, end, err := e.str(i)
+	if err != nil {
+		return i, err
+	}
+	if e.obs != nil && !n.Any {
+		e.obs(n, false, s)
+	}
+	recall := e.rc != nil && e.g.recallable(n)
+	if recall {
+		if k, ok := e.rc.find(n, s, recallValue); ok {
+			e.emit(e.g.recallSlot(k))
+			e.cut()
+			e.stats.Recalled++
+			return end, nil
+		}
+	}
+	if recall && e.g.lineRecall(n) && bytes.IndexByte(s, '\n') >= 0 {
+		e.lines(n, s)
+	} else {
+		e.text(s)
+	}
+	e.cut()
+	if recall {
+		e.rc.add(n, s, recallValue, e.g.recall)
+	}
+	return end, nil
 }
 
 func (e *encoder) count(n *Node, fallback bool) {
