@@ -69,7 +69,7 @@ func (g *Grammar) keyRecallable(n *Node) bool {
 
 // keyRecallMask adds the recall slots of keys that may come next in the
 // object obj (strict: those the object still accepts).
-func (m *Machine) keyRecallMask(b bitset, obj *frame) {
+func (m *Machine) keyRecallMask(b Mask, obj *frame) {
 	if !m.g.keyRecallable(obj.node) {
 		return
 	}
@@ -152,7 +152,7 @@ func (m *Machine) remember(n *Node, text []byte, kind uint8) {
 
 // recallMask adds the recall slots that may start a value at node n: a
 // string recalled, or the first key of an object (no head token there).
-func (m *Machine) recallMask(b bitset, n *Node) {
+func (m *Machine) recallMask(b Mask, n *Node) {
 	if n.Free&tObject != 0 && n.objectImplicit() && m.g.keyRecallable(n) {
 		m.keyRecallMask(b, &frame{kind: fObject, node: n, alts: n.allAlts()})
 	}
@@ -171,7 +171,7 @@ func (m *Machine) atLineStart(f *frame) bool {
 }
 
 // lineMask adds the line recall slots that hold a line at node n.
-func (m *Machine) lineMask(b bitset, n *Node) {
+func (m *Machine) lineMask(b Mask, n *Node) {
 	for k := range m.recallList(n, recallLine) {
 		b.set(lineSlot(k))
 	}

@@ -47,8 +47,8 @@ type Tokenizer struct {
 
 	trieOnce  sync.Once
 	tries     []*idTrie
-	ascii     []bitset // per table: merged ids spelled in ASCII bytes only
-	asciiEnd  []bitset // per table: merged ids spelled ASCII bytes then END
+	ascii     []Mask // per table: merged ids spelled in ASCII bytes only
+	asciiEnd  []Mask // per table: merged ids spelled ASCII bytes then END
 	matchOnce sync.Once
 	match     []*matchTrie
 }
@@ -180,12 +180,12 @@ func (t *Tokenizer) NewEncoder() *Encoder {
 
 // Encode appends the content ids of one canonical JSON document to dst.
 func (e *Encoder) Encode(dst []int32, doc []byte) ([]int32, Stats, error) {
-	var st Stats
-	var err error
 	if e.rc == nil {
 		e.rc = e.t.Grammar.newRecall()
 	}
-	e.base, e.bounds, e.classes, st, err = e.t.Grammar.encodeClassed(e.base[:0], e.bounds, e.classes, doc, e.rc)
+	enc, err := e.t.Grammar.encodeClassed(Classed{Tokens: e.base, Bounds: e.bounds, Classes: e.classes}, doc, e.rc)
+	e.base, e.bounds, e.classes = enc.Tokens, enc.Bounds, enc.Classes
+	st := enc.Stats
 	if err != nil {
 		return dst, st, err
 	}
