@@ -1,13 +1,3 @@
-// Package tokenizer is the schema-aware tokenizer (TCT, type-constrained
-// tokenization). A JSON Schema is compiled into a Grammar; the encoder walks a
-// canonical JSON document together with the grammar and emits base tokens
-// whose meaning depends on the grammar state: a known key is one token, an
-// enum value one token, a boolean one token, and braces and commas are
-// implied. Free text is encoded byte by byte (merges come on top, in bpe.go).
-// The decoder is an explicit state machine over the same grammar; it also
-// answers which tokens may come next, for constrained generation.
-//
-// The package knows JSON and JSON Schema only: no YAML, no files.
 package tokenizer
 
 import (
