@@ -4,7 +4,7 @@ import "sort"
 
 // idTrie indexes the expansions of merged ids by their base tokens, so the
 // ids allowed next can be found by walking only the prefixes the grammar
-// accepts, instead of trying all 8,192 expansions.
+// accepts, instead of trying every expansion.
 type idTrie struct {
 	children []trieEdge // sorted by token
 	ids      []int32    // merged ids whose expansion ends here

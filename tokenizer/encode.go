@@ -464,7 +464,7 @@ const maxPiece = 128
 
 // pieceLen returns the length of the first piece of s: a line with its line
 // break, or for a line longer than maxPiece, up to its last space within
-// maxPiece (word-level pre-splitting measured 13 points worse).
+// maxPiece.
 func pieceLen(s []byte) int {
 	if i := bytes.IndexByte(s, '\n'); i >= 0 && i < maxPiece {
 		return i + 1

@@ -5,17 +5,10 @@ import (
 	"slices"
 )
 
-// matchTrie is the vocabulary as a trie over base tokens, for segmenting a
-// segment into as few ids as possible (dynamic programming over matches).
-//
-// The walk is memory-bound, so the layout is compact and each step reads
-// one record: a node with one child starts a chain (the run of nodes with
-// one child and no id, up to the next node that has either), walked by
-// comparing tokens; only edges out of nodes with several children live in
-// the hash table. A step carries the next node's hot word (its id, its
-// chain length and first token, or a Bloom mask of its children) and its
-// ref: for a node with several children its number (the hash key), for a
-// chain its record in the arena.
+// matchTrie is the vocabulary as a trie over base tokens, for spelling a
+// segment with the fewest ids. The walk is memory-bound, so each step reads
+// one record: a run of one-child nodes is a chain in the arena, and only
+// edges out of nodes with several children live in the hash table.
 type matchTrie struct {
 	arena []Token     // chain records: next ref (2), next hot (4), the chain's tokens
 	slots []matchSlot // edges out of nodes with several children

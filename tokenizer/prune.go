@@ -5,13 +5,9 @@ import (
 	"slices"
 )
 
-// Pruning. BPE leaves steps behind: once `actions/checkout@v` and `@v4`
-// exist, the shortest spelling rarely uses the step `actions/che` it was
-// built from, yet the step holds an id. On the corpus a fifth of the
-// merged ids were never used. PruneTables learns more merges than the
-// tables hold, spells the training segments with them, and keeps in each
-// table the merges used most; a dropped merge that a kept one is built
-// from stays as a hidden merge (an expansion step, not a content id).
+// Pruning: BPE leaves steps behind that the shortest spelling rarely uses;
+// PruneTables learns more merges than a table holds and keeps the most used,
+// a dropped merge that a kept one is built from staying as a hidden merge.
 
 // PruneOptions control PruneTables.
 type PruneOptions struct {

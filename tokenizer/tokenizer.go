@@ -165,9 +165,8 @@ type Encoder struct {
 	rc              *recallIndex // the strings spelled so far in the document
 }
 
-// cacheMin: segments of at most this many base tokens are not cached;
-// measured on the corpus, the shortest spelling of a short segment costs
-// less than a cache lookup (52 MB/s with 64, 45 MB/s caching everything).
+// cacheMin: segments of at most this many base tokens are not cached: the
+// shortest spelling of a short segment costs less than a cache lookup.
 const cacheMin = 64
 
 // maxCache bounds each cache generation (entries).
@@ -220,8 +219,8 @@ func (e *Encoder) segment(dst []int32, seg []Token, cls []uint8) []int32 {
 
 // shortest appends the fewest ids that spell seg. The merges define the
 // vocabulary (learned by BPE); encoding picks, per segment, the shortest
-// spelling by dynamic programming over the vocabulary trie: on the corpus
-// 2.2% fewer tokens than applying the merges in rank order, and faster.
+// spelling by dynamic programming over the vocabulary trie (fewer tokens
+// than applying the merges in rank order).
 func (e *Encoder) shortest(dst []int32, seg []Token, cls []uint8) []int32 {
 	n := len(seg) + 1
 	if cap(e.cost) < n {
