@@ -61,8 +61,8 @@ func (c *CountSegments) Process(_ context.Context, r *Record) error {
 		c.all = append(c.all, w)
 	}
 	c.mu.Unlock()
-	var err error
-	w.toks, w.bounds, w.classes, _, err = c.Grammar.EncodeClassed(w.toks[:0], w.bounds, w.classes, r.JSON)
+	enc, err := c.Grammar.EncodeClassed(tokenizer.Classed{Tokens: w.toks, Bounds: w.bounds, Classes: w.classes}, r.JSON)
+	w.toks, w.bounds, w.classes = enc.Tokens, enc.Bounds, enc.Classes
 	if err == nil {
 		repo := r.Repo
 		if repo == "" {

@@ -202,7 +202,7 @@ func TestTrainTokenizerBadSettings(t *testing.T) {
 		{"huge overlearn", func(c *TrainConfig) { c.Overlearn = 10 }, "--overlearn"},
 		{"too many lexical states", func(c *TrainConfig) { c.Classes.Lex = tokenizer.MaxLex + 1 }, "--lex-states"},
 		{"negative recall", func(c *TrainConfig) { c.Dict.Recall = -1 }, "--recall"},
-		{"recall over the ENUM slots", func(c *TrainConfig) { c.Dict = DefaultDictOptions(); c.Dict.Recall = c.Dict.EnumSlots }, "--recall"},
+		{"recall over the ENUM slots", func(c *TrainConfig) { c.Dict = tokenizer.DefaultDictOptions(); c.Dict.Recall = c.Dict.EnumSlots }, "--recall"},
 	} {
 		cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16}
 		cfg.Convert.Inputs = []string{filepath.Join(t.TempDir(), "missing.jsonl")}
@@ -219,7 +219,7 @@ func TestTrainTokenizerBadSettings(t *testing.T) {
 // script and a line encodes them as one id each, round trip exact.
 func TestTrainTokenizerRecall(t *testing.T) {
 	cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
-		Dict: DefaultDictOptions()}
+		Dict: tokenizer.DefaultDictOptions()}
 	cfg.Dict.Recall, cfg.Dict.MinRepos = 8, 1
 	cfg.Convert.Inputs = []string{classDump(t)}
 	tok, _, err := TrainTokenizer(context.Background(), cfg)

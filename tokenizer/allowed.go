@@ -6,25 +6,25 @@ const maxStrictKey = 256
 
 // staticMasks are the token sets that depend on the alphabet only.
 type staticMasks struct {
-	lead   bitset    // bytes that may start a UTF-8 character
-	cont   [5]bitset // continuation ranges: 80-BF, A0-BF, 80-9F, 90-BF, 80-8F
-	numAny [numBad]bitset
-	numInt [numBad]bitset
+	lead   Mask    // bytes that may start a UTF-8 character
+	cont   [5]Mask // continuation ranges: 80-BF, A0-BF, 80-9F, 90-BF, 80-8F
+	numAny [numBad]Mask
+	numInt [numBad]Mask
 }
 
 var contRanges = [5][2]byte{{0x80, 0xBF}, {0xA0, 0xBF}, {0x80, 0x9F}, {0x90, 0xBF}, {0x80, 0x8F}}
 
 func buildStaticMasks(size int) staticMasks {
 	var s staticMasks
-	s.lead = newBitset(size)
+	s.lead = newMask(size)
 	s.lead.setRange(0, 0x7F)
 	s.lead.setRange(0xC2, 0xF4)
 	for i, r := range contRanges {
-		s.cont[i] = newBitset(size)
+		s.cont[i] = newMask(size)
 		s.cont[i].setRange(Token(r[0]), Token(r[1]))
 	}
 	for st := uint8(0); st < numBad; st++ {
-		s.numAny[st], s.numInt[st] = newBitset(size), newBitset(size)
+		s.numAny[st], s.numInt[st] = newMask(size), newMask(size)
 		for b := 0; b < 256; b++ {
 			if numNext(st, byte(b), false) != numBad {
 				s.numAny[st].set(Token(b))
@@ -41,7 +41,7 @@ func buildStaticMasks(size int) staticMasks {
 	return s
 }
 
-func (s *staticMasks) utf8Mask(f *frame) bitset {
+func (s *staticMasks) utf8Mask(f *frame) Mask {
 	if f.u8need == 0 {
 		return s.lead
 	}
@@ -56,8 +56,8 @@ func (s *staticMasks) utf8Mask(f *frame) bitset {
 // Allowed returns the set of tokens that Advance accepts next. The set is
 // freshly allocated; for a value start it is a precomputed set (O(1)), in
 // an object O(keys/64), in a key under a pattern O(256 × key length).
-func (m *Machine) Allowed() bitset {
-	b := newBitset(m.g.Size)
+func (m *Machine) Allowed() Mask {
+	b := newMask(m.g.Size)
 	f := m.top()
 	if f == nil {
 		return b
@@ -125,7 +125,7 @@ func (m *Machine) Allowed() bitset {
 }
 
 // objectMask adds what may come inside an object frame.
-func (m *Machine) objectMask(b bitset, f *frame) {
+func (m *Machine) objectMask(b Mask, f *frame) {
 	n := f.node
 	for i := range n.Props {
 		if !m.strict || (f.used == nil || f.used[i/64]&(1<<(i%64)) == 0) && (n.alts == 0 || f.alts&n.allowedBy[i] != 0) {
@@ -150,7 +150,7 @@ func (m *Machine) objectMask(b bitset, f *frame) {
 }
 
 // keyStartMask adds the first tokens of a key that is not a known property.
-func (m *Machine) keyStartMask(b bitset, obj *frame) {
+func (m *Machine) keyStartMask(b Mask, obj *frame) {
 	n := obj.node
 	if !m.strict {
 		b.or(m.g.masks.lead)
@@ -171,7 +171,7 @@ func (m *Machine) keyStartMask(b bitset, obj *frame) {
 }
 
 // valueMask is the set of first tokens of a value under n (cached).
-func (m *Machine) valueMask(n *Node) bitset {
+func (m *Machine) valueMask(n *Node) Mask {
 	mode := 0
 	if m.strict {
 		mode = 1
@@ -180,7 +180,7 @@ func (m *Machine) valueMask(n *Node) bitset {
 		return *b
 	}
 	g := m.g
-	b := newBitset(g.Size)
+	b := newMask(g.Size)
 	if !m.strict && !n.Any {
 		b.set(TokEsc)
 	}

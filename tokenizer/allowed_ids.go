@@ -4,7 +4,7 @@ import "sort"
 
 // idTrie indexes the expansions of merged ids by their base tokens, so the
 // ids allowed next can be found by walking only the prefixes the grammar
-// accepts, instead of trying all 8,192 expansions.
+// accepts, instead of trying every expansion.
 type idTrie struct {
 	children []trieEdge // sorted by token
 	ids      []int32    // merged ids whose expansion ends here
@@ -57,8 +57,8 @@ func buildTrie(m *Merges) *idTrie {
 // spelled ASCII bytes then END: inside a string at a character boundary the
 // first are all allowed without a walk, and the second too when the string
 // may end there.
-func asciiSets(m *Merges) (ascii, asciiEnd bitset) {
-	ascii, asciiEnd = newBitset(m.Size()), newBitset(m.Size())
+func asciiSets(m *Merges) (ascii, asciiEnd Mask) {
+	ascii, asciiEnd = newMask(m.Size()), newMask(m.Size())
 	for id := m.First; id < m.Size(); id++ {
 		e := m.exp[id]
 		n := 0 // leading ASCII bytes
@@ -78,7 +78,7 @@ func asciiSets(m *Merges) (ascii, asciiEnd bitset) {
 // AllowedIDs returns the content ids that may come next from the machine's
 // state: a base id when the grammar allows it, a merged id when its whole
 // expansion is accepted. The machine is not changed.
-func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
+func (t *Tokenizer) AllowedIDs(m *Machine) Mask {
 	t.trieOnce.Do(func() {
 		for _, m := range t.Tables {
 			t.tries = append(t.tries, buildTrie(m))
@@ -86,7 +86,7 @@ func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
 			t.ascii, t.asciiEnd = append(t.ascii, ascii), append(t.asciiEnd, asciiEnd)
 		}
 	})
-	res := newBitset(t.Layout.Content)
+	res := newMask(t.Layout.Content)
 	allowed := m.Allowed()
 	if m.Done() {
 		return res // nothing comes after the document
@@ -106,7 +106,7 @@ func (t *Tokenizer) AllowedIDs(m *Machine) bitset {
 // starts in: every merged id means what its first state's table says).
 type idWalk struct {
 	root            *idTrie
-	ascii, asciiEnd bitset
+	ascii, asciiEnd Mask
 	text            bool // in a string that may end here: asciiEnd is allowed, last ENDs need no walk
 }
 
@@ -118,7 +118,7 @@ func (t *idWalk) special(n *idTrie) bool {
 	return n.special
 }
 
-func (t *idWalk) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
+func (t *idWalk) walk(n *idTrie, m *Machine, allowed Mask, res Mask) {
 	if f := m.top(); f != nil && (f.kind == fString || f.kind == fKey && !m.strict) {
 		var after *afterEnd
 		if f.kind == fString {
@@ -164,7 +164,7 @@ func (t *idWalk) walk(n *idTrie, m *Machine, allowed bitset, res bitset) {
 // walkBytes walks the trie inside a string (or a non-strict key) without
 // cloning the machine for every byte: bytes only move the UTF-8 state, kept
 // in u8; the machine is cloned when a token ends the string.
-func (t *idWalk) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res bitset) {
+func (t *idWalk) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res Mask) {
 	for _, e := range n.children {
 		tok, c := e.tok, e.c
 		if tok < TokEnd {
@@ -215,7 +215,7 @@ func (t *idWalk) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, afte
 // walkBytesSpecial is walkBytes from the trie root after the all-ASCII ids
 // were added: it follows only the edges into subtrees that hold something
 // else (a non-ASCII byte, END, structure).
-func (t *idWalk) walkBytesSpecial(n *idTrie, m *Machine, u8 frame, after *afterEnd, res bitset) {
+func (t *idWalk) walkBytesSpecial(n *idTrie, m *Machine, u8 frame, after *afterEnd, res Mask) {
 	var pending [1]byte
 	for _, e := range n.children {
 		if e.tok >= 0x80 || e.tok > TokEnd {
@@ -241,7 +241,7 @@ func (t *idWalk) walkBytesSpecial(n *idTrie, m *Machine, u8 frame, after *afterE
 
 // walkBytesSpecialDeep continues below an all-ASCII prefix: ASCII children
 // without anything special below are skipped (their ids are all-ASCII).
-func (t *idWalk) walkBytesSpecialDeep(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res bitset) {
+func (t *idWalk) walkBytesSpecialDeep(n *idTrie, m *Machine, u8 frame, pending []byte, after *afterEnd, res Mask) {
 	for _, e := range n.children {
 		if e.tok < 0x80 && !t.special(e.c) {
 			continue
@@ -260,7 +260,7 @@ func (t *idWalk) walkBytesSpecialDeep(n *idTrie, m *Machine, u8 frame, pending [
 // afterEnd is the state after the current string closes.
 type afterEnd struct {
 	m       *Machine
-	allowed bitset
+	allowed Mask
 }
 
 // popString closes the string on top (as END does) if it may close now.

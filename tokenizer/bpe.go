@@ -54,86 +54,17 @@ func newTables(base int, specs []TableSpec) ([]*Merges, error) {
 		single[i] = Token(i)
 	}
 	for t, sp := range specs {
-		ps := sp.Pairs
-		first := sp.First
-		if first == 0 {
-			first = base
-		}
-		if first != base && (first < int(TokEnd)+1 || first > base) {
-			return nil, fmt.Errorf("merge table %d: first merged id %d; want %d to %d", t, first, TokEnd+1, base)
-		}
-		m := &Merges{Base: base, First: first, Pairs: ps, exp: make([][]Token, first+len(ps))}
-		if sp.Right != nil {
-			if len(sp.Right) != len(ps) {
-				return nil, fmt.Errorf("merge table %d: %d right classes for %d merges", t, len(sp.Right), len(ps))
-			}
-			m.Right = sp.Right
-		}
-		if first+len(ps) >= noID { // noID marks "no id" in the match trie
-			return nil, fmt.Errorf("merge table %d: %d ids do not fit 16 bits", t, first+len(ps))
-		}
-		if sp.Hidden < 0 || sp.Hidden > len(ps) {
-			return nil, fmt.Errorf("merge table %d: %d hidden merges of %d", t, sp.Hidden, len(ps))
-		}
-		m.Hidden = sp.Hidden
-		for i := range first {
-			m.exp[i] = single[i : i+1 : i+1]
+		m, err := newTable(t, base, sp, single)
+		if err != nil {
+			return nil, err
 		}
 		ts[t] = m
 	}
-	// Expansions, resolved across tables; busy marks one being resolved, so
-	// that a cycle is an error, not a stack overflow.
-	busy := make([][]bool, len(ts))
-	for t, m := range ts {
-		busy[t] = make([]bool, len(m.Pairs))
-	}
-	// Expansions are carved from large chunks: one allocation per chunk,
-	// not per id (loading the shipped file makes ~100k of them).
-	var chunk []Token
-	carve := func(n int) []Token {
-		if cap(chunk)-len(chunk) < n {
-			chunk = make([]Token, 0, max(n, 1<<16))
-		}
-		chunk = chunk[:len(chunk)+n]
-		return chunk[len(chunk)-n : len(chunk) : len(chunk)]
-	}
-	var expand func(t int, id int32) ([]Token, error)
-	expand = func(t int, id int32) ([]Token, error) {
-		m := ts[t]
-		if id < 0 || int(id) >= len(m.exp) {
-			return nil, fmt.Errorf("merge table %d: no id %d", t, id)
-		}
-		if m.exp[id] != nil {
-			return m.exp[id], nil
-		}
-		i := int(id) - m.First
-		if busy[t][i] {
-			return nil, fmt.Errorf("merge table %d: merge %d refers to itself", t, i)
-		}
-		busy[t][i] = true
-		p, rt := m.Pairs[i], t
-		if m.Right != nil {
-			if rt = int(m.Right[i]); rt >= len(ts) {
-				return nil, fmt.Errorf("merge table %d: merge %d refers to table %d", t, i, rt)
-			}
-		}
-		a, err := expand(t, p[0])
-		if err != nil {
-			return nil, err
-		}
-		b, err := expand(rt, p[1])
-		if err != nil {
-			return nil, err
-		}
-		e := carve(len(a) + len(b))
-		copy(e[copy(e, a):], b)
-		m.exp[id] = e
-		return m.exp[id], nil
-	}
+	x := newExpander(ts)
 	for t, m := range ts {
 		total := base
 		for i := range m.Pairs {
-			e, err := expand(t, int32(m.First+i))
+			e, err := x.expand(t, int32(m.First+i))
 			if err != nil {
 				return nil, err
 			}
@@ -144,6 +75,97 @@ func newTables(base int, specs []TableSpec) ([]*Merges, error) {
 		}
 	}
 	return ts, nil
+}
+
+// newTable checks table t's spec and indexes its base ids; the merges'
+// expansions are resolved later, across tables.
+func newTable(t, base int, sp TableSpec, single []Token) (*Merges, error) {
+	ps := sp.Pairs
+	first := sp.First
+	if first == 0 {
+		first = base
+	}
+	if first != base && (first < int(TokEnd)+1 || first > base) {
+		return nil, fmt.Errorf("merge table %d: first merged id %d; want %d to %d", t, first, TokEnd+1, base)
+	}
+	m := &Merges{Base: base, First: first, Pairs: ps, exp: make([][]Token, first+len(ps))}
+	if sp.Right != nil {
+		if len(sp.Right) != len(ps) {
+			return nil, fmt.Errorf("merge table %d: %d right classes for %d merges", t, len(sp.Right), len(ps))
+		}
+		m.Right = sp.Right
+	}
+	if first+len(ps) >= noID { // noID marks "no id" in the match trie
+		return nil, fmt.Errorf("merge table %d: %d ids do not fit 16 bits", t, first+len(ps))
+	}
+	if sp.Hidden < 0 || sp.Hidden > len(ps) {
+		return nil, fmt.Errorf("merge table %d: %d hidden merges of %d", t, sp.Hidden, len(ps))
+	}
+	m.Hidden = sp.Hidden
+	for i := range first {
+		m.exp[i] = single[i : i+1 : i+1]
+	}
+	return m, nil
+}
+
+// expander resolves merge expansions across tables.
+type expander struct {
+	ts []*Merges
+	// busy marks an expansion being resolved, so that a cycle is an error,
+	// not a stack overflow.
+	busy [][]bool
+	// chunk is carved into expansions: one allocation per chunk, not per id.
+	chunk []Token
+}
+
+func newExpander(ts []*Merges) *expander {
+	x := &expander{ts: ts, busy: make([][]bool, len(ts))}
+	for t, m := range ts {
+		x.busy[t] = make([]bool, len(m.Pairs))
+	}
+	return x
+}
+
+func (x *expander) carve(n int) []Token {
+	if cap(x.chunk)-len(x.chunk) < n {
+		x.chunk = make([]Token, 0, max(n, 1<<16))
+	}
+	x.chunk = x.chunk[:len(x.chunk)+n]
+	return x.chunk[len(x.chunk)-n : len(x.chunk) : len(x.chunk)]
+}
+
+// expand returns (and stores) the base tokens of id in table t.
+func (x *expander) expand(t int, id int32) ([]Token, error) {
+	m := x.ts[t]
+	if id < 0 || int(id) >= len(m.exp) {
+		return nil, fmt.Errorf("merge table %d: no id %d", t, id)
+	}
+	if m.exp[id] != nil {
+		return m.exp[id], nil
+	}
+	i := int(id) - m.First
+	if x.busy[t][i] {
+		return nil, fmt.Errorf("merge table %d: merge %d refers to itself", t, i)
+	}
+	x.busy[t][i] = true
+	p, rt := m.Pairs[i], t
+	if m.Right != nil {
+		if rt = int(m.Right[i]); rt >= len(x.ts) {
+			return nil, fmt.Errorf("merge table %d: merge %d refers to table %d", t, i, rt)
+		}
+	}
+	a, err := x.expand(t, p[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := x.expand(rt, p[1])
+	if err != nil {
+		return nil, err
+	}
+	e := x.carve(len(a) + len(b))
+	copy(e[copy(e, a):], b)
+	m.exp[id] = e
+	return m.exp[id], nil
 }
 
 // Size is the number of content ids (base + merges, less the hidden ones).
@@ -245,159 +267,225 @@ func TrainClasses(base, classes int, segs Segments, opt TrainOptions) ([][][2]in
 	if classes < 1 || classes*base > 0x10000 {
 		return nil, nil, fmt.Errorf("%d merge classes of %d base tokens do not fit 16-bit segment keys", classes, base)
 	}
+	t := newBPETrainer(base, classes, opt)
+	if err := t.countWords(segs); err != nil {
+		return nil, nil, err
+	}
+	t.learn()
+	for c := range t.right {
+		if stayInClass(t.right[c], c) {
+			t.right[c] = nil
+		}
+	}
+	return t.pairs, t.right, nil
+}
+
+// bpeTrainer is the state of TrainClasses' loop.
+type bpeTrainer struct {
+	base int
+	opt  TrainOptions
+	// Symbols: class·base + token for base tokens, then merged symbols in
+	// learning order, each with its class, its id in its table and its
+	// expansion (a merge that spells an id its table already has reuses it).
+	symClass []uint8
+	symID    []int32
+	symExp   [][]Token
+	words    [][]int32 // each segment as symbols, in key order
+	freq     []int64
+	counts   map[uint64]int64   // pair → count
+	where    map[uint64][]int32 // pair → words it may occur in
+	h        pairHeap
+	stamp    []int32 // the last step that rewrote each word
+	step     int32
+	pairs    [][][2]int32
+	right    [][]uint8
+	spelled  []map[string]int32 // expansion → symbol, per class
+}
+
+func newBPETrainer(base, classes int, opt TrainOptions) *bpeTrainer {
+	t := &bpeTrainer{
+		base: base, opt: opt,
+		counts:  map[uint64]int64{},
+		where:   map[uint64][]int32{},
+		pairs:   make([][][2]int32, classes),
+		right:   make([][]uint8, classes),
+		spelled: make([]map[string]int32, classes),
+	}
+	for c := range classes {
+		for b := range base {
+			t.symClass = append(t.symClass, uint8(c))
+			t.symID = append(t.symID, int32(b))
+			t.symExp = append(t.symExp, []Token{Token(b)})
+		}
+	}
+	for c := range t.spelled {
+		t.spelled[c] = map[string]int32{}
+	}
+	return t
+}
+
+// countWords reads the segments in a fixed order (results never depend on
+// map order), counts their pairs and fills the heap.
+func (t *bpeTrainer) countWords(segs Segments) error {
 	keys := make([]string, 0, len(segs))
 	for k := range segs {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys) // a fixed word order: results never depend on map order
-	// Symbols: class·base + token for base tokens, then merged symbols in
-	// learning order, each with its class, its id in its table and its
-	// expansion (a merge that spells an id its table already has reuses it).
-	var symClass []uint8
-	var symID []int32
-	var symExp [][]Token
-	for c := range classes {
-		for b := range base {
-			symClass = append(symClass, uint8(c))
-			symID = append(symID, int32(b))
-			symExp = append(symExp, []Token{Token(b)})
-		}
-	}
-	words := make([][]int32, len(keys))
-	freq := make([]int64, len(keys))
-	counts := map[uint64]int64{}
-	where := map[uint64][]int32{}
+	sort.Strings(keys)
+	t.words = make([][]int32, len(keys))
+	t.freq = make([]int64, len(keys))
 	for wi, k := range keys {
 		w := make([]int32, len(k)/2)
 		for i := range w {
 			w[i] = int32(k[2*i])<<8 | int32(k[2*i+1])
-			if int(w[i]) >= len(symClass) {
-				return nil, nil, fmt.Errorf("segment token %d is not a symbol of %d classes", w[i], classes)
+			if int(w[i]) >= len(t.symClass) {
+				return fmt.Errorf("segment token %d is not a symbol of %d classes", w[i], len(t.pairs))
 			}
 		}
-		words[wi], freq[wi] = w, segs[k]
+		t.words[wi], t.freq[wi] = w, segs[k]
 		for i := 0; i+1 < len(w); i++ {
 			p := symPair(w[i], w[i+1])
-			counts[p] += freq[wi]
-			where[p] = append(where[p], int32(wi))
+			t.counts[p] += t.freq[wi]
+			t.where[p] = append(t.where[p], int32(wi))
 		}
 	}
-	h := make(pairHeap, 0, len(counts))
-	for p, c := range counts {
-		h = append(h, pairEntry{c, p})
+	t.h = make(pairHeap, 0, len(t.counts))
+	for p, c := range t.counts {
+		t.h = append(t.h, pairEntry{c, p})
 	}
-	heap.Init(&h)
-	stamp := make([]int32, len(words))
-	for i := range stamp {
-		stamp[i] = -1
+	heap.Init(&t.h)
+	t.stamp = make([]int32, len(t.words))
+	for i := range t.stamp {
+		t.stamp[i] = -1
 	}
-	pairs := make([][][2]int32, classes)
-	right := make([][]uint8, classes)
-	spelled := make([]map[string]int32, classes) // expansion → symbol, per class
-	for c := range spelled {
-		spelled[c] = map[string]int32{}
-	}
-	step := int32(0)
-	for h.Len() > 0 {
-		top := heap.Pop(&h).(pairEntry)
-		if cur := counts[top.pair]; cur != top.count {
+	return nil
+}
+
+// learn merges the most frequent pair until none is frequent enough.
+func (t *bpeTrainer) learn() {
+	for t.h.Len() > 0 {
+		top := heap.Pop(&t.h).(pairEntry)
+		if cur := t.counts[top.pair]; cur != top.count {
 			if cur > 0 {
-				heap.Push(&h, pairEntry{cur, top.pair})
+				heap.Push(&t.h, pairEntry{cur, top.pair})
 			}
 			continue
 		}
-		if top.count < opt.MinFreq {
+		if top.count < t.opt.MinFreq {
 			break
 		}
-		a, b := int32(top.pair>>32), int32(uint32(top.pair))
-		c := symClass[a]
-		exp := append(append([]Token{}, symExp[a]...), symExp[b]...)
-		ek := tokenKey(exp)
-		id, ok := spelled[c][ek]
+		id, ok := t.symbol(top.pair)
 		if !ok {
-			first := opt.firstID(base, int(c))
-			if len(pairs[c]) >= opt.Merges+base-first {
-				delete(counts, top.pair) // the class's table is full
-				continue
-			}
-			pairs[c] = append(pairs[c], [2]int32{symID[a], symID[b]})
-			right[c] = append(right[c], symClass[b])
-			id = int32(len(symClass))
-			symClass = append(symClass, c)
-			symID = append(symID, int32(first+len(pairs[c])-1))
-			symExp = append(symExp, exp)
-			spelled[c][ek] = id
+			delete(t.counts, top.pair) // the class's table is full
+			continue
 		}
-		step++
-		changed := map[uint64]bool{}
-		for _, wi := range where[top.pair] {
-			if stamp[wi] == step {
-				continue // listed twice
-			}
-			stamp[wi] = step
-			w, f := words[wi], freq[wi]
-			out := w[:0:0]
-			prevMerged := false // the pair on the left was already uncounted by the previous merge
-			for i := 0; i < len(w); i++ {
-				if i+1 < len(w) && w[i] == a && w[i+1] == b {
-					if i > 0 && !prevMerged {
-						dec(counts, symPair(w[i-1], a), f, changed)
-					}
-					if i+2 < len(w) {
-						dec(counts, symPair(b, w[i+2]), f, changed)
-					}
-					dec(counts, top.pair, f, changed)
-					out = append(out, id)
-					i++
-					prevMerged = true
-				} else {
-					out = append(out, w[i])
-					prevMerged = false
-				}
-			}
-			// Count the pairs around the new symbol.
-			for i := range out {
-				if out[i] != id {
-					continue
-				}
-				if i > 0 {
-					p := symPair(out[i-1], id)
-					counts[p] += f
-					changed[p] = true
-					where[p] = append(where[p], wi)
-				}
-				if i+1 < len(out) && out[i+1] != id {
-					p := symPair(id, out[i+1])
-					counts[p] += f
-					changed[p] = true
-					where[p] = append(where[p], wi)
-				}
-			}
-			words[wi] = out
+		t.apply(top.pair, id)
+	}
+}
+
+// symbol returns the symbol a pair merges into, adding a merge to its
+// class's table unless the table spells it already (false: the table is full).
+func (t *bpeTrainer) symbol(pair uint64) (int32, bool) {
+	a, b := int32(pair>>32), int32(uint32(pair))
+	c := t.symClass[a]
+	exp := append(append([]Token{}, t.symExp[a]...), t.symExp[b]...)
+	ek := tokenKey(exp)
+	if id, ok := t.spelled[c][ek]; ok {
+		return id, true
+	}
+	first := t.opt.firstID(t.base, int(c))
+	if len(t.pairs[c]) >= t.opt.Merges+t.base-first {
+		return 0, false
+	}
+	t.pairs[c] = append(t.pairs[c], [2]int32{t.symID[a], t.symID[b]})
+	t.right[c] = append(t.right[c], t.symClass[b])
+	id := int32(len(t.symClass))
+	t.symClass = append(t.symClass, c)
+	t.symID = append(t.symID, int32(first+len(t.pairs[c])-1))
+	t.symExp = append(t.symExp, exp)
+	t.spelled[c][ek] = id
+	return id, true
+}
+
+// apply rewrites every word holding the pair with symbol id, updates the
+// pair counts and pushes the changed ones.
+func (t *bpeTrainer) apply(pair uint64, id int32) {
+	t.step++
+	changed := map[uint64]bool{}
+	for _, wi := range t.where[pair] {
+		if t.stamp[wi] == t.step {
+			continue // listed twice
 		}
-		delete(where, top.pair)
-		delete(counts, top.pair)
-		ps := make([]uint64, 0, len(changed))
-		for p := range changed {
-			ps = append(ps, p)
-		}
-		sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-		for _, p := range ps {
-			if c := counts[p]; c > 0 {
-				heap.Push(&h, pairEntry{c, p})
-			}
+		t.stamp[wi] = t.step
+		t.rewrite(wi, pair, id, changed)
+	}
+	delete(t.where, pair)
+	delete(t.counts, pair)
+	ps := make([]uint64, 0, len(changed))
+	for p := range changed {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	for _, p := range ps {
+		if c := t.counts[p]; c > 0 {
+			heap.Push(&t.h, pairEntry{c, p})
 		}
 	}
-	for c := range right {
-		same := true
-		for _, r := range right[c] {
-			same = same && int(r) == c
-		}
-		if same {
-			right[c] = nil
+}
+
+// rewrite merges the pair in word wi, uncounting the pairs it breaks and
+// counting the pairs around the new symbol.
+func (t *bpeTrainer) rewrite(wi int32, pair uint64, id int32, changed map[uint64]bool) {
+	a, b := int32(pair>>32), int32(uint32(pair))
+	w, f := t.words[wi], t.freq[wi]
+	out := w[:0:0]
+	prevMerged := false // the pair on the left was already uncounted by the previous merge
+	for i := 0; i < len(w); i++ {
+		if i+1 < len(w) && w[i] == a && w[i+1] == b {
+			if i > 0 && !prevMerged {
+				dec(t.counts, symPair(w[i-1], a), f, changed)
+			}
+			if i+2 < len(w) {
+				dec(t.counts, symPair(b, w[i+2]), f, changed)
+			}
+			dec(t.counts, pair, f, changed)
+			out = append(out, id)
+			i++
+			prevMerged = true
+		} else {
+			out = append(out, w[i])
+			prevMerged = false
 		}
 	}
-	return pairs, right, nil
+	for i := range out {
+		if out[i] != id {
+			continue
+		}
+		if i > 0 {
+			t.count(symPair(out[i-1], id), wi, f, changed)
+		}
+		if i+1 < len(out) && out[i+1] != id {
+			t.count(symPair(id, out[i+1]), wi, f, changed)
+		}
+	}
+	t.words[wi] = out
+}
+
+// count adds f occurrences of pair p in word wi.
+func (t *bpeTrainer) count(p uint64, wi int32, f int64, changed map[uint64]bool) {
+	t.counts[p] += f
+	changed[p] = true
+	t.where[p] = append(t.where[p], wi)
+}
+
+// stayInClass reports whether every merge's right part is in class c.
+func stayInClass(right []uint8, c int) bool {
+	for _, r := range right {
+		if int(r) != c {
+			return false
+		}
+	}
+	return true
 }
 
 func symPair(a, b int32) uint64 { return uint64(a)<<32 | uint64(uint32(b)) }

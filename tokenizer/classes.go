@@ -5,16 +5,10 @@ import (
 	"sort"
 )
 
-// Merge classes. The merges of a tokenizer come in tables: table 0 is
-// shared, and each further table serves the nodes listed for it (the free
-// text of `run` scripts, say). A merged id means what the table of the
-// current grammar state says, as KEY and ENUM slots already
-// do, so each class has the whole merge range to itself. The encoder tags
-// every base token with its class and the machine reads the same class from
-// its state (Machine.class); a merged id belongs to the class of its first
-// token and may run on into tokens of another class (a key, then its value).
-// Each class may further have lexical states (below): its table then
-// depends on the byte before the token too.
+// Merge classes: table 0 is shared and each further table serves the nodes
+// listed for it (a `run` script's text, say), so each class has the whole
+// merge range to itself; a merged id belongs to the class of its first token
+// (Machine.class reads it from the state) and may run into another class.
 
 // MaxClasses bounds the number of merge classes.
 const MaxClasses = 16
@@ -26,13 +20,9 @@ const MaxTables = 60
 // MaxLex is the most lexical states per class.
 const MaxLex = 5
 
-// Lexical states. Within a class, the table of a position also depends on
-// the token before it: a letter or digit, a space, a line break, other
-// punctuation, or no byte at all (the start of a value). The same id then
-// means different text after a letter than after a space, so a class has a
-// merge range per state, and the decoder knows the state from what it has
-// already decoded. lexGroups maps those five kinds to the states of each
-// setting of Lex.
+// Lexical states: within a class, a position's table also depends on the
+// kind of token before it (start of a value, letter or digit, space, line
+// break, punctuation); lexGroups maps those kinds to the states of each Lex.
 var lexGroups = [MaxLex + 1][5]uint8{
 	// start, word, space, line break, punctuation
 	1: {0, 0, 0, 0, 0},

@@ -55,7 +55,8 @@ func TestLexAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := []byte(`{"jobs":{"t":{"runs-on":"ubuntu-latest","steps":[{"run":"npm ci\n./x.sh --all"}]}},"on":"push"}`)
-	toks, _, cls, _, err := g.EncodeClassed(nil, nil, nil, doc)
+	enc, err := g.EncodeClassed(Classed{}, doc)
+	toks, cls := enc.Tokens, enc.Classes
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,8 @@ func TestClassAgreement(t *testing.T) {
 	docs := loadCorpus(t)
 	seen := map[uint8]int{}
 	for di, doc := range docs {
-		toks, _, cls, _, err := tok.Grammar.EncodeClassed(nil, nil, nil, doc)
+		enc, err := tok.Grammar.EncodeClassed(tokenizer.Classed{}, doc)
+		toks, cls := enc.Tokens, enc.Classes
 		if err != nil {
 			t.Fatal(err)
 		}

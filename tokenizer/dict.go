@@ -99,7 +99,7 @@ func (g *Grammar) NewDictLearner() *DictLearner {
 
 // Observe counts the values and keys of one canonical JSON document.
 func (l *DictLearner) Observe(doc []byte, repo string) error {
-	e := encoder{g: l.g, src: doc, obs: func(n *Node, isKey bool, s []byte) {
+	e := baseEncoder{g: l.g, src: doc, obs: func(n *Node, isKey bool, s []byte) {
 		k := dictKey{n, isKey, string(s)}
 		st := l.stats[k]
 		if st == nil {

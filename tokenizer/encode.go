@@ -36,7 +36,9 @@ func (s *Stats) Add(o Stats) {
 	s.Recalled += o.Recalled
 }
 
-type encoder struct {
+// baseEncoder walks one JSON document with the grammar and emits its base
+// tokens (merges come later, in Encoder).
+type baseEncoder struct {
 	g      *Grammar
 	src    []byte
 	out    []Token
@@ -70,7 +72,7 @@ var ErrSyntax = errors.New("invalid JSON")
 func (g *Grammar) Encode(dst []Token, doc []byte) ([]Token, Stats, error) {
 	rc := g.getRecall()
 	defer g.putRecall(rc)
-	e := encoder{g: g, src: doc, out: dst, rc: rc}
+	e := baseEncoder{g: g, src: doc, out: dst, rc: rc}
 	return e.run()
 }
 
@@ -107,33 +109,43 @@ func (g *Grammar) putRecall(rc *recallIndex) {
 // scalar value with the structure before it (closing brackets, keys,
 // opening heads); a long string is cut into word-like pieces.
 func (g *Grammar) EncodeSegments(dst []Token, bounds []int32, doc []byte) ([]Token, []int32, Stats, error) {
-	toks, bounds, _, st, err := g.EncodeClassed(dst, bounds, nil, doc)
-	return toks, bounds, st, err
+	enc, err := g.EncodeClassed(Classed{Tokens: dst, Bounds: bounds}, doc)
+	return enc.Tokens, enc.Bounds, enc.Stats, err
+}
+
+// Classed is a document's base tokens with their segment ends (see
+// EncodeSegments), each token's merge table (class and lexical state, see
+// classes.go) and the stats.
+type Classed struct {
+	Tokens  []Token
+	Bounds  []int32
+	Classes []uint8
+	Stats   Stats
 }
 
 // EncodeClassed is EncodeSegments that also returns each token's merge
-// table (class and lexical state, see classes.go). dst must be empty.
-func (g *Grammar) EncodeClassed(dst []Token, bounds []int32, classes []uint8, doc []byte) ([]Token, []int32, []uint8, Stats, error) {
+// table. It reuses buf's slices (from their start).
+func (g *Grammar) EncodeClassed(buf Classed, doc []byte) (Classed, error) {
 	rc := g.getRecall()
 	defer g.putRecall(rc)
-	return g.encodeClassed(dst, bounds, classes, doc, rc)
+	return g.encodeClassed(buf, doc, rc)
 }
 
 // encodeClassed is EncodeClassed with a recall index to reuse (reset here).
-func (g *Grammar) encodeClassed(dst []Token, bounds []int32, classes []uint8, doc []byte, rc *recallIndex) ([]Token, []int32, []uint8, Stats, error) {
+func (g *Grammar) encodeClassed(buf Classed, doc []byte, rc *recallIndex) (Classed, error) {
 	if rc != nil {
 		rc.reset()
 	}
-	e := encoder{g: g, src: doc, out: dst, bounds: bounds[:0], classes: classes[:0], seg: true, cur: g.root.class, rc: rc}
+	e := baseEncoder{g: g, src: doc, out: buf.Tokens[:0], bounds: buf.Bounds[:0], classes: buf.Classes[:0], seg: true, cur: g.root.class, rc: rc}
 	toks, st, err := e.run()
 	g.lexRefine(toks, e.classes)
 	if len(toks) > 0 && (len(e.bounds) == 0 || int(e.bounds[len(e.bounds)-1]) != len(toks)) {
 		e.bounds = append(e.bounds, int32(len(toks)))
 	}
-	return toks, e.bounds, e.classes, st, err
+	return Classed{Tokens: toks, Bounds: e.bounds, Classes: e.classes, Stats: st}, err
 }
 
-func (e *encoder) run() ([]Token, Stats, error) {
+func (e *baseEncoder) run() ([]Token, Stats, error) {
 	doc := e.src
 	i, err := e.value(e.g.root, 0, false)
 	if err == nil {
@@ -145,7 +157,7 @@ func (e *encoder) run() ([]Token, Stats, error) {
 }
 
 // cut ends a segment after the tokens emitted so far.
-func (e *encoder) cut() {
+func (e *baseEncoder) cut() {
 	if e.seg {
 		e.bounds = append(e.bounds, int32(len(e.out)))
 	}
@@ -153,11 +165,11 @@ func (e *encoder) cut() {
 
 // setClass switches the merge class of the tokens that follow. The machine
 // reads the same class from its state (Machine.class).
-func (e *encoder) setClass(c uint8) { e.cur = c }
+func (e *baseEncoder) setClass(c uint8) { e.cur = c }
 
 // tagClasses records the current class for the tokens emitted since the
 // last record.
-func (e *encoder) tagClasses() {
+func (e *baseEncoder) tagClasses() {
 	n := len(e.classes)
 	e.classes = slices.Grow(e.classes, len(e.out)-n)[:len(e.out)]
 	for i := n; i < len(e.classes); i++ {
@@ -172,18 +184,18 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-func (e *encoder) errAt(i int, what string) error {
+func (e *baseEncoder) errAt(i int, what string) error {
 	return fmt.Errorf("%w at byte %d: %s", ErrSyntax, i, what)
 }
 
-func (e *encoder) emit(t Token) {
+func (e *baseEncoder) emit(t Token) {
 	e.out = append(e.out, t)
 	if e.seg {
 		e.classes = append(e.classes, e.cur)
 	}
 }
 
-func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
+func (e *baseEncoder) value(n *Node, i int, fallback bool) (int, error) {
 	src := e.src
 	i = skipWS(src, i)
 	if i >= len(src) {
@@ -195,37 +207,18 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 	defer func() { e.depth-- }()
 	e.setClass(n.class)
 	if len(n.Enum) > 0 {
-		end, err := e.extent(i, n.enumMax)
+		end, done, err := e.enumValue(n, i, fallback)
 		if err != nil {
 			return i, err
 		}
-		if k, ok := n.enumIndex[string(src[i:end])]; end > i && ok {
-			e.count(n, fallback)
-			e.emit(e.g.EnumBase + Token(k))
-			e.cut()
+		if done {
 			return end, nil
 		}
 	}
 	c := src[i]
-	var ok bool
-	var numEnd int
-	switch c {
-	case '{':
-		ok = n.Free&tObject != 0
-	case '[':
-		ok = n.Free&tArray != 0
-	case '"':
-		ok = n.Free&tString != 0
-	case 't', 'f':
-		ok = n.Free&tBoolean != 0
-	case 'n':
-		ok = n.Free&tNull != 0
-	default:
-		numEnd = scanNumber(src, i)
-		if numEnd == i {
-			return i, e.errAt(i, fmt.Sprintf("unexpected %q", c))
-		}
-		ok = n.allowsNumber(src[i:numEnd])
+	ok, numEnd, err := e.fits(n, i)
+	if err != nil {
+		return i, err
 	}
 	if !ok {
 		e.emit(TokEsc)
@@ -238,59 +231,9 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 	case '{':
 		return e.object(n, i, fallback)
 	case '[':
-		e.emit(TokArr)
-		i = skipWS(src, i+1)
-		if i < len(src) && src[i] == ']' {
-			e.setClass(n.items.class)
-			e.emit(TokEndArr)
-			return i + 1, nil
-		}
-		for {
-			var err error
-			if i, err = e.value(n.items, i, fallback); err != nil {
-				return i, err
-			}
-			i = skipWS(src, i)
-			if i >= len(src) {
-				return i, e.errAt(i, "unterminated array")
-			}
-			if src[i] == ']' {
-				e.setClass(n.items.class)
-				e.emit(TokEndArr)
-				return i + 1, nil
-			}
-			if src[i] != ',' {
-				return i, e.errAt(i, "',' or ']' expected")
-			}
-			i++
-		}
+		return e.array(n, i, fallback)
 	case '"':
-		s, end, err := e.str(i)
-		if err != nil {
-			return i, err
-		}
-		if e.obs != nil && !n.Any {
-			e.obs(n, false, s)
-		}
-		recall := e.rc != nil && e.g.recallable(n)
-		if recall {
-			if k, ok := e.rc.find(n, s, recallValue); ok {
-				e.emit(e.g.recallSlot(k))
-				e.cut()
-				e.stats.Recalled++
-				return end, nil
-			}
-		}
-		if recall && e.g.lineRecall(n) && bytes.IndexByte(s, '\n') >= 0 {
-			e.lines(n, s)
-		} else {
-			e.text(s)
-		}
-		e.cut()
-		if recall {
-			e.rc.add(n, s, recallValue, e.g.recall)
-		}
-		return end, nil
+		return e.stringValue(n, i)
 	case 't':
 		return e.literal(i, "true", TokTrue)
 	case 'f':
@@ -306,14 +249,115 @@ func (e *encoder) value(n *Node, i int, fallback bool) (int, error) {
 	return numEnd, nil
 }
 
-func (e *encoder) count(n *Node, fallback bool) {
+// enumValue emits the value at src[i] as one ENUM token when it is one of
+// n's enum values (done).
+func (e *baseEncoder) enumValue(n *Node, i int, fallback bool) (end int, done bool, err error) {
+	end, err = e.extent(i, n.enumMax)
+	if err != nil {
+		return i, false, err
+	}
+	if k, ok := n.enumIndex[string(e.src[i:end])]; end > i && ok {
+		e.count(n, fallback)
+		e.emit(e.g.EnumBase + Token(k))
+		e.cut()
+		return end, true, nil
+	}
+	return i, false, nil
+}
+
+// fits reports whether n allows the type of the value at src[i] (for a
+// number, its end too).
+func (e *baseEncoder) fits(n *Node, i int) (ok bool, numEnd int, err error) {
+	switch c := e.src[i]; c {
+	case '{':
+		return n.Free&tObject != 0, 0, nil
+	case '[':
+		return n.Free&tArray != 0, 0, nil
+	case '"':
+		return n.Free&tString != 0, 0, nil
+	case 't', 'f':
+		return n.Free&tBoolean != 0, 0, nil
+	case 'n':
+		return n.Free&tNull != 0, 0, nil
+	default:
+		numEnd = scanNumber(e.src, i)
+		if numEnd == i {
+			return false, 0, e.errAt(i, fmt.Sprintf("unexpected %q", c))
+		}
+		return n.allowsNumber(e.src[i:numEnd]), numEnd, nil
+	}
+}
+
+// array encodes the array at src[i] (its items at n.items).
+func (e *baseEncoder) array(n *Node, i int, fallback bool) (int, error) {
+	src := e.src
+	e.emit(TokArr)
+	i = skipWS(src, i+1)
+	if i < len(src) && src[i] == ']' {
+		e.setClass(n.items.class)
+		e.emit(TokEndArr)
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if i, err = e.value(n.items, i, fallback); err != nil {
+			return i, err
+		}
+		i = skipWS(src, i)
+		if i >= len(src) {
+			return i, e.errAt(i, "unterminated array")
+		}
+		if src[i] == ']' {
+			e.setClass(n.items.class)
+			e.emit(TokEndArr)
+			return i + 1, nil
+		}
+		if src[i] != ',' {
+			return i, e.errAt(i, "',' or ']' expected")
+		}
+		i++
+	}
+}
+
+// stringValue encodes the string at src[i]: one recall token when spelled
+// before at n, else spelled out (and noted for recall).
+func (e *baseEncoder) stringValue(n *Node, i int) (int, error) {
+	s, end, err := e.str(i)
+	if err != nil {
+		return i, err
+	}
+	if e.obs != nil && !n.Any {
+		e.obs(n, false, s)
+	}
+	recall := e.rc != nil && e.g.recallable(n)
+	if recall {
+		if k, ok := e.rc.find(n, s, recallValue); ok {
+			e.emit(e.g.recallSlot(k))
+			e.cut()
+			e.stats.Recalled++
+			return end, nil
+		}
+	}
+	if recall && e.g.lineRecall(n) && bytes.IndexByte(s, '\n') >= 0 {
+		e.lines(n, s)
+	} else {
+		e.text(s)
+	}
+	e.cut()
+	if recall {
+		e.rc.add(n, s, recallValue, e.g.recall)
+	}
+	return end, nil
+}
+
+func (e *baseEncoder) count(n *Node, fallback bool) {
 	e.stats.Values++
 	if fallback || n.Any {
 		e.stats.Fallback++
 	}
 }
 
-func (e *encoder) literal(i int, word string, t Token) (int, error) {
+func (e *baseEncoder) literal(i int, word string, t Token) (int, error) {
 	if len(e.src)-i < len(word) || string(e.src[i:i+len(word)]) != word {
 		return i, e.errAt(i, "bad literal")
 	}
@@ -323,7 +367,7 @@ func (e *encoder) literal(i int, word string, t Token) (int, error) {
 }
 
 // text emits a string value's body and end; a long one is cut into pieces.
-func (e *encoder) text(s []byte) {
+func (e *baseEncoder) text(s []byte) {
 	if !e.seg || len(s) <= LongString {
 		e.bytes(s)
 		return
@@ -346,7 +390,7 @@ func (e *encoder) text(s []byte) {
 // lines is text for a string whose lines take part in recall: a line
 // (other than the first) spelled before at node n is one recall token, a
 // segment of its own; every line spelled out is noted.
-func (e *encoder) lines(n *Node, s []byte) {
+func (e *baseEncoder) lines(n *Node, s []byte) {
 	long := e.seg && len(s) > LongString
 	start, piece := 0, 0 // piece: where the bytes since the last cut start
 	for start < len(s) {
@@ -377,7 +421,7 @@ func (e *encoder) lines(n *Node, s []byte) {
 
 // textRun emits bytes of a string without its end, cut into pieces when
 // long (cutFirst: a piece boundary before the first byte too).
-func (e *encoder) textRun(s []byte, long, cutFirst bool) {
+func (e *baseEncoder) textRun(s []byte, long, cutFirst bool) {
 	if len(s) == 0 {
 		return
 	}
@@ -405,7 +449,7 @@ func (e *encoder) textRun(s []byte, long, cutFirst bool) {
 }
 
 // cutOnce is cut, unless a segment already ends here.
-func (e *encoder) cutOnce() {
+func (e *baseEncoder) cutOnce() {
 	if e.seg && (len(e.bounds) == 0 || int(e.bounds[len(e.bounds)-1]) != len(e.out)) {
 		e.cut()
 	}
@@ -420,7 +464,7 @@ const maxPiece = 128
 
 // pieceLen returns the length of the first piece of s: a line with its line
 // break, or for a line longer than maxPiece, up to its last space within
-// maxPiece (word-level pre-splitting measured 13 points worse).
+// maxPiece.
 func pieceLen(s []byte) int {
 	if i := bytes.IndexByte(s, '\n'); i >= 0 && i < maxPiece {
 		return i + 1
@@ -435,7 +479,7 @@ func pieceLen(s []byte) int {
 }
 
 // bytes emits a string or number body and its end.
-func (e *encoder) bytes(s []byte) {
+func (e *baseEncoder) bytes(s []byte) {
 	for _, b := range s {
 		e.out = append(e.out, Token(b))
 	}
@@ -445,7 +489,7 @@ func (e *encoder) bytes(s []byte) {
 	e.emit(TokEnd)
 }
 
-func (e *encoder) object(n *Node, i int, fallback bool) (int, error) {
+func (e *baseEncoder) object(n *Node, i int, fallback bool) (int, error) {
 	src := e.src
 	if !n.objectImplicit() {
 		e.emit(TokObj)
@@ -516,7 +560,7 @@ func (e *encoder) object(n *Node, i int, fallback bool) (int, error) {
 }
 
 // str decodes the JSON string at src[i] (a quote).
-func (e *encoder) str(i int) ([]byte, int, error) {
+func (e *baseEncoder) str(i int) ([]byte, int, error) {
 	src := e.src
 	j := i + 1
 	escaped := false
@@ -548,7 +592,7 @@ func (e *encoder) str(i int) ([]byte, int, error) {
 // extent returns the end of the value at src[i] (for enum matching), or i
 // for a string, array or object longer than limit bytes: no enum value is
 // that long, and a run script need not be scanned twice.
-func (e *encoder) extent(i, limit int) (int, error) {
+func (e *baseEncoder) extent(i, limit int) (int, error) {
 	src := e.src
 	if len(src) > i+limit+1 {
 		src = src[:i+limit+1]

@@ -69,8 +69,7 @@ type fileTable struct {
 }
 
 // intList is a JSON array of integers, read by hand: a tokenizer file holds
-// ~200k of them, and encoding/json's reflection took most of the 50 ms a
-// load may take.
+// a great many, and encoding/json's reflection is slow on them.
 type intList []int32
 
 func (l *intList) UnmarshalJSON(b []byte) error {

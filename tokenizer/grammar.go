@@ -1,13 +1,3 @@
-// Package tokenizer is the schema-aware tokenizer (TCT, type-constrained
-// tokenization). A JSON Schema is compiled into a Grammar; the encoder walks a
-// canonical JSON document together with the grammar and emits base tokens
-// whose meaning depends on the grammar state: a known key is one token, an
-// enum value one token, a boolean one token, and braces and commas are
-// implied. Free text is encoded byte by byte (merges come on top, in bpe.go).
-// The decoder is an explicit state machine over the same grammar; it also
-// answers which tokens may come next, for constrained generation.
-//
-// The package knows JSON and JSON Schema only: no YAML, no files.
 package tokenizer
 
 import (
@@ -107,7 +97,7 @@ type Node struct {
 	items    *Node
 	minItems int
 
-	masks [2]*bitset // first-token sets, non-strict and strict, built lazily
+	masks [2]*Mask // first-token sets, non-strict and strict, built lazily
 }
 
 // numberImplicit: a number here starts with its first byte (no TokNum head).
@@ -146,26 +136,26 @@ func (n *Node) valueNodeForKey(key string) (*Node, bool) {
 	return nil, false
 }
 
-// bitset is a set of tokens.
-type bitset []uint64
+// Mask is a set of tokens (base tokens, or ids for AllowedIDs), a bit each.
+type Mask []uint64
 
-func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+func newMask(n int) Mask { return make(Mask, (n+63)/64) }
 
-func (b bitset) set(t Token)      { b[t>>6] |= 1 << (t & 63) }
-func (b bitset) Has(t Token) bool { return int(t>>6) < len(b) && b[t>>6]&(1<<(t&63)) != 0 }
-func (b bitset) setRange(lo, hi Token) { // inclusive
+func (b Mask) set(t Token)      { b[t>>6] |= 1 << (t & 63) }
+func (b Mask) Has(t Token) bool { return int(t>>6) < len(b) && b[t>>6]&(1<<(t&63)) != 0 }
+func (b Mask) setRange(lo, hi Token) { // inclusive
 	for t := lo; t <= hi; t++ {
 		b.set(t)
 	}
 }
-func (b bitset) or(o bitset) {
+func (b Mask) or(o Mask) {
 	for i := range o {
 		b[i] |= o[i]
 	}
 }
 
 // Count is the number of tokens in the set.
-func (b bitset) Count() int {
+func (b Mask) Count() int {
 	n := 0
 	for _, w := range b {
 		n += bits.OnesCount64(w)
@@ -174,7 +164,7 @@ func (b bitset) Count() int {
 }
 
 // Tokens lists the set's members in increasing order.
-func (b bitset) Tokens() []Token {
+func (b Mask) Tokens() []Token {
 	var out []Token
 	for i, w := range b {
 		for w != 0 {

@@ -243,24 +243,8 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 		m.out = append(m.out, text...)
 		m.pop()
 		return nil
-	case t == TokTrue || t == TokFalse:
-		if n.Free&tBoolean == 0 {
-			return m.fail(t, "no boolean here")
-		}
-		if t == TokTrue {
-			m.out = append(m.out, "true"...)
-		} else {
-			m.out = append(m.out, "false"...)
-		}
-		m.pop()
-		return nil
-	case t == TokNull:
-		if n.Free&tNull == 0 {
-			return m.fail(t, "no null here")
-		}
-		m.out = append(m.out, "null"...)
-		m.pop()
-		return nil
+	case t == TokTrue || t == TokFalse || t == TokNull:
+		return m.literal(n, t)
 	case t == TokArr:
 		if n.Free&tArray == 0 {
 			return m.fail(t, "no array here")
@@ -281,18 +265,7 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 		m.startObject(f)
 		return nil
 	case t <= TokEnd:
-		switch {
-		case n.Free&tString != 0:
-			f.kind, f.u8need, f.start, f.line = fString, 0, len(m.out), len(m.out)+1
-			m.out = append(m.out, '"')
-		case n.Free&(tNumber|tInteger) != 0 && n.numberImplicit():
-			f.kind, f.num = fNumber, 0
-		case n.Free&tObject != 0 && n.objectImplicit():
-			m.startObject(f)
-		default:
-			return m.fail(t, "no string, number or object here")
-		}
-		return m.step(t)
+		return m.startBytes(f, t)
 	case t == TokEndObj || t >= KeyBase && t < m.g.EnumBase || m.g.recallIndexOf(t) >= 0 && m.g.keyRecallable(n):
 		if n.Free&tObject == 0 || !n.objectImplicit() {
 			return m.fail(t, "no object here")
@@ -301,6 +274,44 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 		return m.step(t)
 	}
 	return m.fail(t, "not allowed at the start of a value")
+}
+
+// literal emits true, false or null where node n allows it.
+func (m *Machine) literal(n *Node, t Token) error {
+	switch {
+	case t == TokNull && n.Free&tNull == 0:
+		return m.fail(t, "no null here")
+	case t != TokNull && n.Free&tBoolean == 0:
+		return m.fail(t, "no boolean here")
+	}
+	switch t {
+	case TokTrue:
+		m.out = append(m.out, "true"...)
+	case TokFalse:
+		m.out = append(m.out, "false"...)
+	default:
+		m.out = append(m.out, "null"...)
+	}
+	m.pop()
+	return nil
+}
+
+// startBytes starts the value that a byte or END begins without a head: a
+// string, or an implicit number or object.
+func (m *Machine) startBytes(f *frame, t Token) error {
+	n := f.node
+	switch {
+	case n.Free&tString != 0:
+		f.kind, f.u8need, f.start, f.line = fString, 0, len(m.out), len(m.out)+1
+		m.out = append(m.out, '"')
+	case n.Free&(tNumber|tInteger) != 0 && n.numberImplicit():
+		f.kind, f.num = fNumber, 0
+	case n.Free&tObject != 0 && n.objectImplicit():
+		m.startObject(f)
+	default:
+		return m.fail(t, "no string, number or object here")
+	}
+	return m.step(t)
 }
 
 func (m *Machine) startObject(f *frame) {

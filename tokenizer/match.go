@@ -5,17 +5,10 @@ import (
 	"slices"
 )
 
-// matchTrie is the vocabulary as a trie over base tokens, for segmenting a
-// segment into as few ids as possible (dynamic programming over matches).
-//
-// The walk is memory-bound, so the layout is compact and each step reads
-// one record: a node with one child starts a chain (the run of nodes with
-// one child and no id, up to the next node that has either), walked by
-// comparing tokens; only edges out of nodes with several children live in
-// the hash table. A step carries the next node's hot word (its id, its
-// chain length and first token, or a Bloom mask of its children) and its
-// ref: for a node with several children its number (the hash key), for a
-// chain its record in the arena.
+// matchTrie is the vocabulary as a trie over base tokens, for spelling a
+// segment with the fewest ids. The walk is memory-bound, so each step reads
+// one record: a run of one-child nodes is a chain in the arena, and only
+// edges out of nodes with several children live in the hash table.
 type matchTrie struct {
 	arena []Token     // chain records: next ref (2), next hot (4), the chain's tokens
 	slots []matchSlot // edges out of nodes with several children
@@ -48,50 +41,81 @@ func maxMatchNodes(base int) int { return 1<<(32-bits.Len(uint(base))) - 1 }
 func bloomBit(b Token) uint64 { return uint64(uint32(b)*0x9E3779B1) >> 27 }
 
 func newMatchTrie(m *Merges) *matchTrie {
-	shift := uint(bits.Len(uint(m.Base)))
-	ids, kids, first, tokInto := buildMatchTrie(m)
-	child := func(n int32, i int32) int32 { return first[n] + i } // the i-th child of n
-	hot := make([]uint64, len(ids))
-	for n, id := range ids {
+	var s trieShape
+	s.ids, s.kids, s.first, s.tokInto = buildMatchTrie(m)
+	hot := s.hotWords()
+	chainLen, chainEnd := s.chains(hot)
+	t := &matchTrie{shift: uint(bits.Len(uint(m.Base)))}
+	refOf := t.layChains(&s, hot, chainLen, chainEnd)
+	t.fillSlots(&s, hot, refOf)
+	t.root = make([]matchSlot, m.Base)
+	for c := s.first[0]; c < s.first[0]+s.kids[0]; c++ {
+		t.root[s.tokInto[c]] = matchSlot{ref: refOf[c], hot: hot[c]}
+	}
+	return t
+}
+
+// trieShape is the trie of buildMatchTrie, before its layout.
+type trieShape struct {
+	ids, kids, first []int32
+	tokInto          []Token
+}
+
+// child returns the i-th child of n.
+func (s *trieShape) child(n, i int32) int32 { return s.first[n] + i }
+
+// hotWords returns each node's hot word, less its chain (see chains).
+func (s *trieShape) hotWords() []uint64 {
+	hot := make([]uint64, len(s.ids))
+	for n, id := range s.ids {
 		if id < 0 {
 			id = noID
 		}
 		hot[n] = uint64(id) << 16
-		switch kids[n] {
+		switch s.kids[n] {
 		case 0:
 			hot[n] |= leafMark
 		case 1:
 		default:
-			for c := first[n]; c < first[n]+kids[n]; c++ {
-				hot[n] |= 1 << (32 + bloomBit(tokInto[c]))
+			for c := s.first[n]; c < s.first[n]+s.kids[n]; c++ {
+				hot[n] |= 1 << (32 + bloomBit(s.tokInto[c]))
 			}
 		}
 	}
-	// Chains: from each node with one child, its length and end (children
-	// first: a chain extends its child's).
-	chainLen := make([]int32, len(ids))
-	chainEnd := make([]int32, len(ids))
-	for n := int32(len(ids)) - 1; n >= 0; n-- {
-		if kids[n] != 1 {
+	return hot
+}
+
+// chains returns, from each node with one child, its chain's length and
+// end (children first: a chain extends its child's), and adds the chain to
+// the node's hot word.
+func (s *trieShape) chains(hot []uint64) (chainLen, chainEnd []int32) {
+	chainLen = make([]int32, len(s.ids))
+	chainEnd = make([]int32, len(s.ids))
+	for n := int32(len(s.ids)) - 1; n >= 0; n-- {
+		if s.kids[n] != 1 {
 			continue
 		}
-		c := child(n, 0)
+		c := s.child(n, 0)
 		chainLen[n], chainEnd[n] = 1, c
-		if ids[c] < 0 && kids[c] == 1 {
+		if s.ids[c] < 0 && s.kids[c] == 1 {
 			chainLen[n], chainEnd[n] = 1+chainLen[c], chainEnd[c]
 		}
-		hot[n] |= uint64(tokInto[c])<<32 | uint64(chainLen[n])
+		hot[n] |= uint64(s.tokInto[c])<<32 | uint64(chainLen[n])
 	}
-	t := &matchTrie{shift: shift}
-	// Arena records, for the chains a walk can land on: those starting at
-	// a root child, at a child of a node with several children, or at a
-	// chain's end (the interior of a chain is never landed on).
-	refOf := make([]int32, len(ids))
-	landable := make([]bool, len(ids))
-	for n := range ids {
+	return chainLen, chainEnd
+}
+
+// layChains writes the arena records of the chains a walk can land on:
+// those starting at a root child, at a child of a node with several
+// children, or at a chain's end (the interior of a chain is never landed
+// on). It returns each node's ref.
+func (t *matchTrie) layChains(s *trieShape, hot []uint64, chainLen, chainEnd []int32) []int32 {
+	refOf := make([]int32, len(s.ids))
+	landable := make([]bool, len(s.ids))
+	for n := range s.ids {
 		refOf[n] = int32(n)
-		if n == 0 || kids[n] > 1 {
-			for c := first[n]; c < first[n]+kids[n]; c++ {
+		if n == 0 || s.kids[n] > 1 {
+			for c := s.first[n]; c < s.first[n]+s.kids[n]; c++ {
 				landable[c] = true
 			}
 		}
@@ -99,26 +123,30 @@ func newMatchTrie(m *Merges) *matchTrie {
 			landable[chainEnd[n]] = true
 		}
 	}
-	for n := range ids {
+	for n := range s.ids {
 		if landable[n] && chainLen[n] > 0 {
 			refOf[n] = int32(len(t.arena))
 			t.arena = append(t.arena, make([]Token, 6)...)
-			for c := int32(n); c != chainEnd[n]; c = child(c, 0) {
-				t.arena = append(t.arena, tokInto[child(c, 0)])
+			for c := int32(n); c != chainEnd[n]; c = s.child(c, 0) {
+				t.arena = append(t.arena, s.tokInto[s.child(c, 0)])
 			}
 		}
 	}
-	for n := range ids {
+	for n := range s.ids {
 		if landable[n] && chainLen[n] > 0 {
 			end := chainEnd[n]
 			putRef(t.arena[refOf[n]:], refOf[end], hot[end])
 		}
 	}
-	// The hash table: edges out of nodes with several children.
+	return refOf
+}
+
+// fillSlots builds the hash table: the edges out of nodes with several children.
+func (t *matchTrie) fillSlots(s *trieShape, hot []uint64, refOf []int32) {
 	var many int32
-	for n := range ids {
-		if kids[n] > 1 {
-			many += kids[n]
+	for n := range s.ids {
+		if s.kids[n] > 1 {
+			many += s.kids[n]
 		}
 	}
 	size := 16
@@ -126,18 +154,13 @@ func newMatchTrie(m *Merges) *matchTrie {
 		size <<= 1
 	}
 	t.slots, t.mask, t.hash = make([]matchSlot, size), uint32(size-1), uint(32-bits.Len(uint(size-1)))
-	for n := range ids {
-		if kids[n] > 1 {
-			for c := first[n]; c < first[n]+kids[n]; c++ {
-				t.put(int32(n), tokInto[c], matchSlot{ref: refOf[c], hot: hot[c]})
+	for n := range s.ids {
+		if s.kids[n] > 1 {
+			for c := s.first[n]; c < s.first[n]+s.kids[n]; c++ {
+				t.put(int32(n), s.tokInto[c], matchSlot{ref: refOf[c], hot: hot[c]})
 			}
 		}
 	}
-	t.root = make([]matchSlot, m.Base)
-	for c := first[0]; c < first[0]+kids[0]; c++ {
-		t.root[tokInto[c]] = matchSlot{ref: refOf[c], hot: hot[c]}
-	}
-	return t
 }
 
 // buildMatchTrie builds the trie of m's expansions, its nodes numbered breadth

@@ -5,8 +5,8 @@ package tokenizer
 // value (`steps:` with nothing after it), so that generation continues
 // inside the innermost open object or list.
 func (e *Encoder) EncodeOpen(doc []byte) ([]int32, error) {
-	var err error
-	e.base, e.bounds, e.classes, _, err = e.t.Grammar.EncodeClassed(e.base[:0], e.bounds, e.classes, doc)
+	enc, err := e.t.Grammar.EncodeClassed(Classed{Tokens: e.base, Bounds: e.bounds, Classes: e.classes}, doc)
+	e.base, e.bounds, e.classes = enc.Tokens, enc.Bounds, enc.Classes
 	if err != nil {
 		return nil, err
 	}

@@ -5,13 +5,9 @@ import (
 	"slices"
 )
 
-// Pruning. BPE leaves steps behind: once `actions/checkout@v` and `@v4`
-// exist, the shortest spelling rarely uses the step `actions/che` it was
-// built from, yet the step holds an id. On the corpus a fifth of the
-// merged ids were never used. PruneTables learns more merges than the
-// tables hold, spells the training segments with them, and keeps in each
-// table the merges used most; a dropped merge that a kept one is built
-// from stays as a hidden merge (an expansion step, not a content id).
+// Pruning: BPE leaves steps behind that the shortest spelling rarely uses;
+// PruneTables learns more merges than a table holds and keeps the most used,
+// a dropped merge that a kept one is built from staying as a hidden merge.
 
 // PruneOptions control PruneTables.
 type PruneOptions struct {
@@ -32,27 +28,16 @@ func PruneTables(base int, tables []TableSpec, segs Segments, opt PruneOptions) 
 	if err != nil {
 		return nil, err
 	}
-	nt := len(all)
 	keys := make([]string, 0, len(segs))
 	for k := range segs {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	// The segments as tokens and tables (symbol = table·base + token).
-	var toks []Token
-	var cls []uint8
-	var ends []int
-	for _, k := range keys {
-		for i := 0; i+1 < len(k); i += 2 {
-			s := int(k[i])<<8 | int(k[i+1])
-			if s/base >= nt {
-				return nil, fmt.Errorf("segment symbol %d: no table %d", s, s/base)
-			}
-			toks, cls = append(toks, Token(s%base)), append(cls, uint8(s/base))
-		}
-		ends = append(ends, len(toks))
+	toks, cls, ends, err := flattenSegments(base, len(all), keys)
+	if err != nil {
+		return nil, err
 	}
-	live := make([][]bool, nt) // merge i of table t is a content id
+	live := make([][]bool, len(all)) // merge i of table t is a content id
 	for t, m := range all {
 		live[t] = make([]bool, len(m.Pairs))
 		for i := range live[t] {
@@ -62,41 +47,69 @@ func PruneTables(base int, tables []TableSpec, segs Segments, opt PruneOptions) 
 	for round := range opt.Rounds {
 		use := spellUsage(all, live, toks, cls, ends, keys, segs)
 		for t, m := range all {
-			keep := opt.Keep + base - m.First
-			n := 0
-			for _, l := range live[t] {
-				if l {
-					n++
-				}
-			}
 			// Drop an even share of the surplus each round.
-			drop := (n - keep + opt.Rounds - round - 1) / (opt.Rounds - round)
-			if drop <= 0 {
-				continue
-			}
-			order := make([]int, 0, n)
-			for i, l := range live[t] {
-				if l {
-					order = append(order, i)
-				}
-			}
-			slices.SortStableFunc(order, func(a, b int) int {
-				ua, ub := use[t][m.First+a], use[t][m.First+b]
-				if ua != ub {
-					if ua < ub {
-						return -1
-					}
-					return 1
-				}
-				return b - a // less used first; among equals, the later merge
-			})
-			for _, i := range order[:drop] {
-				live[t][i] = false
-			}
+			dropLeastUsed(live[t], use[t], m.First, opt.Keep+base-m.First, opt.Rounds-round)
 		}
 	}
-	// Hidden merges: the dropped ones a kept merge is built from, at any depth.
-	need := make([][]bool, nt)
+	need := neededMerges(all, live)
+	return renumberTables(all, tables, live, need), nil
+}
+
+// flattenSegments returns the segments (in key order) as tokens and tables
+// (symbol = table·base + token) and each segment's end.
+func flattenSegments(base, nt int, keys []string) (toks []Token, cls []uint8, ends []int, err error) {
+	for _, k := range keys {
+		for i := 0; i+1 < len(k); i += 2 {
+			s := int(k[i])<<8 | int(k[i+1])
+			if s/base >= nt {
+				return nil, nil, nil, fmt.Errorf("segment symbol %d: no table %d", s, s/base)
+			}
+			toks, cls = append(toks, Token(s%base)), append(cls, uint8(s/base))
+		}
+		ends = append(ends, len(toks))
+	}
+	return toks, cls, ends, nil
+}
+
+// dropLeastUsed drops from one table's live merges (ids from first on) a
+// 1/roundsLeft share of those over keep: the least used, and among equals
+// the later merge.
+func dropLeastUsed(live []bool, use []int64, first, keep, roundsLeft int) {
+	n := 0
+	for _, l := range live {
+		if l {
+			n++
+		}
+	}
+	drop := (n - keep + roundsLeft - 1) / roundsLeft
+	if drop <= 0 {
+		return
+	}
+	order := make([]int, 0, n)
+	for i, l := range live {
+		if l {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		ua, ub := use[first+a], use[first+b]
+		if ua != ub {
+			if ua < ub {
+				return -1
+			}
+			return 1
+		}
+		return b - a
+	})
+	for _, i := range order[:drop] {
+		live[i] = false
+	}
+}
+
+// neededMerges marks the live merges and the dropped ones a live merge is
+// built from, at any depth (those become hidden merges).
+func neededMerges(all []*Merges, live [][]bool) [][]bool {
+	need := make([][]bool, len(all))
 	for t, m := range all {
 		need[t] = make([]bool, len(m.Pairs))
 	}
@@ -118,9 +131,14 @@ func PruneTables(base int, tables []TableSpec, segs Segments, opt PruneOptions) 
 			}
 		}
 	}
-	// New ids: kept merges first, then hidden ones, each in learning order.
-	newID := make([][]int32, nt)
-	out := make([]TableSpec, nt)
+	return need
+}
+
+// renumberTables returns the needed merges with new ids: kept merges
+// first, then hidden ones, each in learning order.
+func renumberTables(all []*Merges, tables []TableSpec, live, need [][]bool) []TableSpec {
+	newID := make([][]int32, len(all))
+	out := make([]TableSpec, len(all))
 	for t, m := range all {
 		newID[t] = make([]int32, len(m.Pairs))
 		out[t].First = tables[t].First
@@ -159,14 +177,13 @@ func PruneTables(base int, tables []TableSpec, segs Segments, opt PruneOptions) 
 				continue
 			}
 			j := int(newID[t][i]) - m.First
-			rt := rightOf(m, i, t)
-			out[t].Pairs[j] = [2]int32{mapID(t, p[0]), mapID(rt, p[1])}
+			out[t].Pairs[j] = [2]int32{mapID(t, p[0]), mapID(rightOf(m, i, t), p[1])}
 			if m.Right != nil {
 				out[t].Right[j] = m.Right[i]
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 func rightOf(m *Merges, i, t int) int {

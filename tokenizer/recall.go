@@ -6,29 +6,11 @@ import (
 	"iter"
 )
 
-// Recall. A workflow repeats itself: the same run script, `if` condition,
-// step name or `with` value comes back in several jobs of one document
-// (on held-out repositories of the shared corpus recall takes 10% off the
-// token count: whole values 6.5%, lines and keys 2% each). With recall, every
-// string node has R more ENUM slots, the top R ids of the alphabet (past
-// every node's dictionary values): slot k is the k-th distinct string
-// spelled out at that node so far in this document. The encoder spells a
-// value the first time and recalls it with one token after that; the
-// machine keeps the same list as it decodes, so a recall slot means what
-// its state says, like every other ENUM slot. The recalled text was
-// accepted at that node before, so it is accepted again.
-//
-// Keys recall the same way: in an object whose node takes other keys than
-// its properties (env, with, matrix, jobs' outputs), recall slot k is the
-// k-th distinct key spelled out in objects of that node so far.
-//
-// Lines recall the same way inside a string: at the start of a line other
-// than the first, KEY slot k (no key can come inside a string) is the k-th
-// distinct line spelled at that node so far (a line ends with its line
-// break), so the line that installs the toolchain in every job's script is
-// one token. Line recall needs the positions after a line break to be in
-// the value-start lexical state, whose table keeps the KEY ids as base ids
-// (see FirstMerged): true for up to four lexical states.
+// Recall: a workflow repeats its strings, so every string node has R more
+// ENUM slots (the top ids of the alphabet), slot k being the k-th distinct
+// string spelled at that node so far in the document; an object that takes
+// other keys recalls them the same way, and lines inside a string take the
+// KEY slots. The machine keeps the same lists as it decodes.
 
 // MaxRecall bounds the recall slots per node.
 const MaxRecall = 256
@@ -69,7 +51,7 @@ func (g *Grammar) keyRecallable(n *Node) bool {
 
 // keyRecallMask adds the recall slots of keys that may come next in the
 // object obj (strict: those the object still accepts).
-func (m *Machine) keyRecallMask(b bitset, obj *frame) {
+func (m *Machine) keyRecallMask(b Mask, obj *frame) {
 	if !m.g.keyRecallable(obj.node) {
 		return
 	}
@@ -152,7 +134,7 @@ func (m *Machine) remember(n *Node, text []byte, kind uint8) {
 
 // recallMask adds the recall slots that may start a value at node n: a
 // string recalled, or the first key of an object (no head token there).
-func (m *Machine) recallMask(b bitset, n *Node) {
+func (m *Machine) recallMask(b Mask, n *Node) {
 	if n.Free&tObject != 0 && n.objectImplicit() && m.g.keyRecallable(n) {
 		m.keyRecallMask(b, &frame{kind: fObject, node: n, alts: n.allAlts()})
 	}
@@ -171,7 +153,7 @@ func (m *Machine) atLineStart(f *frame) bool {
 }
 
 // lineMask adds the line recall slots that hold a line at node n.
-func (m *Machine) lineMask(b bitset, n *Node) {
+func (m *Machine) lineMask(b Mask, n *Node) {
 	for k := range m.recallList(n, recallLine) {
 		b.set(lineSlot(k))
 	}

@@ -90,7 +90,8 @@ func TestRecall(t *testing.T) {
 		t.Errorf("recall saved %d base tokens, want at least %d", len(plain)-len(toks), 2*len(setup))
 	}
 	// Segments: a recalled line is a segment of its own.
-	toks2, bounds, _, _, err := g.EncodeClassed(nil, nil, nil, []byte(doc))
+	enc, err := g.EncodeClassed(Classed{}, []byte(doc))
+	toks2, bounds := enc.Tokens, enc.Bounds
 	if err != nil || len(toks2) != len(toks) {
 		t.Fatalf("EncodeClassed: %v, %d tokens vs %d", err, len(toks2), len(toks))
 	}

@@ -116,118 +116,148 @@ func (c *compiler) parse(v any, ptr string) (*raw, error) {
 }
 
 func (c *compiler) fill(r *raw, s map[string]any, ptr string) error {
-	sub := func(key string, v any) (*raw, error) { return c.parse(v, ptr+"/"+escapePtr(key)) }
-	list := func(key string) ([]*raw, error) {
-		arr, ok := s[key].([]any)
-		if !ok {
-			return nil, fmt.Errorf("schema %s/%s: want an array", ptr, key)
-		}
-		out := make([]*raw, len(arr))
-		for i, e := range arr {
-			var err error
-			if out[i], err = c.parse(e, ptr+"/"+key+"/"+strconv.Itoa(i)); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	var err error
 	for key, v := range s {
-		switch key {
-		case "type":
-			r.hasType = true
-			switch t := v.(type) {
-			case string:
-				r.types |= typeNames[t]
-			case []any:
-				for _, e := range t {
-					name, _ := e.(string)
-					r.types |= typeNames[name]
-				}
-			}
-		case "enum":
-			r.hasEnum = true
-			arr, _ := v.([]any)
-			for _, e := range arr {
-				r.enum = append(r.enum, canonical(e))
-			}
-		case "const":
-			r.hasEnum = true
-			r.enum = []string{canonical(v)}
-		case "properties":
-			m, _ := v.(map[string]any)
-			r.props = make(map[string]*raw, len(m))
-			for name, ps := range m {
-				if r.props[name], err = c.parse(ps, ptr+"/properties/"+escapePtr(name)); err != nil {
-					return err
-				}
-			}
-			r.hasObject = true
-		case "required":
-			r.hasObject = true // a constraint-only branch (`{required: [a]}`) still constrains
-			arr, _ := v.([]any)
-			for _, e := range arr {
-				if name, ok := e.(string); ok {
-					r.required = append(r.required, name)
-				}
-			}
-		case "additionalProperties":
-			r.addlSet, r.hasObject = true, true
-			if r.addl, err = sub(key, v); err != nil {
-				return err
-			}
-		case "patternProperties":
-			m, _ := v.(map[string]any)
-			names := make([]string, 0, len(m))
-			for name := range m {
-				names = append(names, name)
-			}
-			sort.Strings(names)
-			for _, name := range names {
-				ps, err := c.parse(m[name], ptr+"/patternProperties/"+escapePtr(name))
-				if err != nil {
-					return err
-				}
-				r.patterns = append(r.patterns, rawPattern{name, ps})
-			}
-			r.hasObject = true
-		case "items":
-			r.hasArray = true
-			if arr, ok := v.([]any); ok { // tuple form: any of the item schemas
-				alts, err := list(key)
-				if err != nil {
-					return err
-				}
-				_ = arr
-				u := c.newRaw()
-				u.anyOf = alts
-				r.items = u
-			} else if r.items, err = sub(key, v); err != nil {
-				return err
-			}
-		case "minItems":
-			if n, ok := v.(json.Number); ok {
-				m, _ := n.Int64()
-				r.minItems = int(m)
-			}
-			r.hasArray = true
-		case "anyOf", "oneOf":
-			alts, err := list(key)
-			if err != nil {
-				return err
-			}
-			r.anyOf = append(r.anyOf, alts...)
-		case "allOf":
-			if r.allOf, err = list(key); err != nil {
-				return err
-			}
-		case "$ref":
-			r.ref, _ = v.(string)
+		if err := c.fillKey(r, ptr, key, v); err != nil {
+			return err
 		}
 	}
 	if !r.hasType && !r.hasEnum && !r.hasObject && !r.hasArray && r.ref == "" && r.anyOf == nil && r.allOf == nil {
 		r.always = true
 	}
+	return nil
+}
+
+// fillKey reads one keyword of the schema at ptr into r.
+func (c *compiler) fillKey(r *raw, ptr, key string, v any) error {
+	var err error
+	switch key {
+	case "type":
+		r.hasType = true
+		r.types |= parseTypes(v)
+	case "enum":
+		r.hasEnum = true
+		arr, _ := v.([]any)
+		for _, e := range arr {
+			r.enum = append(r.enum, canonical(e))
+		}
+	case "const":
+		r.hasEnum = true
+		r.enum = []string{canonical(v)}
+	case "properties":
+		r.hasObject = true
+		return c.fillProps(r, v, ptr)
+	case "required":
+		r.hasObject = true // a constraint-only branch (`{required: [a]}`) still constrains
+		arr, _ := v.([]any)
+		for _, e := range arr {
+			if name, ok := e.(string); ok {
+				r.required = append(r.required, name)
+			}
+		}
+	case "additionalProperties":
+		r.addlSet, r.hasObject = true, true
+		r.addl, err = c.parse(v, ptr+"/"+escapePtr(key))
+	case "patternProperties":
+		r.hasObject = true
+		return c.fillPatterns(r, v, ptr)
+	case "items":
+		r.hasArray = true
+		return c.fillItems(r, v, ptr)
+	case "minItems":
+		if n, ok := v.(json.Number); ok {
+			m, _ := n.Int64()
+			r.minItems = int(m)
+		}
+		r.hasArray = true
+	case "anyOf", "oneOf":
+		alts, err := c.list(v, ptr, key)
+		if err != nil {
+			return err
+		}
+		r.anyOf = append(r.anyOf, alts...)
+	case "allOf":
+		r.allOf, err = c.list(v, ptr, key)
+	case "$ref":
+		r.ref, _ = v.(string)
+	}
+	return err
+}
+
+// parseTypes reads a "type" keyword: a name or a list of names.
+func parseTypes(v any) typeSet {
+	var ts typeSet
+	switch t := v.(type) {
+	case string:
+		ts |= typeNames[t]
+	case []any:
+		for _, e := range t {
+			name, _ := e.(string)
+			ts |= typeNames[name]
+		}
+	}
+	return ts
+}
+
+// list parses the array of schemas under key.
+func (c *compiler) list(v any, ptr, key string) ([]*raw, error) {
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("schema %s/%s: want an array", ptr, key)
+	}
+	out := make([]*raw, len(arr))
+	for i, e := range arr {
+		var err error
+		if out[i], err = c.parse(e, ptr+"/"+key+"/"+strconv.Itoa(i)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (c *compiler) fillProps(r *raw, v any, ptr string) error {
+	m, _ := v.(map[string]any)
+	r.props = make(map[string]*raw, len(m))
+	for name, ps := range m {
+		var err error
+		if r.props[name], err = c.parse(ps, ptr+"/properties/"+escapePtr(name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillPatterns reads patternProperties, in pattern order.
+func (c *compiler) fillPatterns(r *raw, v any, ptr string) error {
+	m, _ := v.(map[string]any)
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ps, err := c.parse(m[name], ptr+"/patternProperties/"+escapePtr(name))
+		if err != nil {
+			return err
+		}
+		r.patterns = append(r.patterns, rawPattern{name, ps})
+	}
+	return nil
+}
+
+// fillItems reads items; the tuple form admits any of the item schemas.
+func (c *compiler) fillItems(r *raw, v any, ptr string) error {
+	if _, ok := v.([]any); !ok {
+		var err error
+		r.items, err = c.parse(v, ptr+"/items")
+		return err
+	}
+	alts, err := c.list(v, ptr, "items")
+	if err != nil {
+		return err
+	}
+	u := c.newRaw()
+	u.anyOf = alts
+	r.items = u
 	return nil
 }
 
@@ -360,35 +390,67 @@ func (c *compiler) merge(x, y *raw) *raw {
 	m := c.newRaw()
 	c.merged[key] = m
 	m.hasType = x.hasType || y.hasType
+	m.types = mergeTypes(x, y)
+	m.hasEnum = x.hasEnum || y.hasEnum
+	m.enum = mergeEnum(x, y)
+	m.hasObject, m.hasArray = x.hasObject || y.hasObject, x.hasArray || y.hasArray
+	c.mergeObject(m, x, y)
+	switch {
+	case x.items != nil && y.items != nil:
+		m.items = c.both(x.items, y.items)
+	case x.items != nil:
+		m.items = x.items
+	default:
+		m.items = y.items
+	}
+	m.minItems = max(x.minItems, y.minItems)
+	return m
+}
+
+// both is a schema that holds where a and b both hold.
+func (c *compiler) both(a, b *raw) *raw {
+	r := c.newRaw()
+	r.allOf = []*raw{a, b}
+	return r
+}
+
+func mergeTypes(x, y *raw) typeSet {
 	switch {
 	case x.hasType && y.hasType:
-		m.types = x.types & y.types
+		t := x.types & y.types
 		if x.types&tNumber != 0 && y.types&tInteger != 0 || y.types&tNumber != 0 && x.types&tInteger != 0 {
-			m.types |= tInteger
+			t |= tInteger
 		}
+		return t
 	case x.hasType:
-		m.types = x.types
-	default:
-		m.types = y.types
+		return x.types
 	}
-	m.hasEnum = x.hasEnum || y.hasEnum
+	return y.types
+}
+
+// mergeEnum returns the enum values both allow, in x's order.
+func mergeEnum(x, y *raw) []string {
 	switch {
 	case x.hasEnum && y.hasEnum:
 		in := map[string]bool{}
 		for _, e := range y.enum {
 			in[e] = true
 		}
+		var out []string
 		for _, e := range x.enum {
 			if in[e] {
-				m.enum = append(m.enum, e)
+				out = append(out, e)
 			}
 		}
+		return out
 	case x.hasEnum:
-		m.enum = x.enum
-	default:
-		m.enum = y.enum
+		return x.enum
 	}
-	m.hasObject, m.hasArray = x.hasObject || y.hasObject, x.hasArray || y.hasArray
+	return y.enum
+}
+
+// mergeObject merges the object keywords of x and y into m.
+func (c *compiler) mergeObject(m, x, y *raw) {
 	if x.props != nil || y.props != nil {
 		m.props = map[string]*raw{}
 		for k, v := range x.props {
@@ -396,9 +458,7 @@ func (c *compiler) merge(x, y *raw) *raw {
 		}
 		for k, v := range y.props {
 			if w, ok := m.props[k]; ok {
-				both := c.newRaw()
-				both.allOf = []*raw{w, v}
-				m.props[k] = both
+				m.props[k] = c.both(w, v)
 			} else {
 				m.props[k] = v
 			}
@@ -407,27 +467,13 @@ func (c *compiler) merge(x, y *raw) *raw {
 	m.required = append(append([]string{}, x.required...), y.required...)
 	switch {
 	case x.addlSet && y.addlSet:
-		both := c.newRaw()
-		both.allOf = []*raw{x.addl, y.addl}
-		m.addl, m.addlSet = both, true
+		m.addl, m.addlSet = c.both(x.addl, y.addl), true
 	case x.addlSet:
 		m.addl, m.addlSet = x.addl, true
 	case y.addlSet:
 		m.addl, m.addlSet = y.addl, true
 	}
 	m.patterns = append(append([]rawPattern{}, x.patterns...), y.patterns...)
-	switch {
-	case x.items != nil && y.items != nil:
-		both := c.newRaw()
-		both.allOf = []*raw{x.items, y.items}
-		m.items = both
-	case x.items != nil:
-		m.items = x.items
-	default:
-		m.items = y.items
-	}
-	m.minItems = max(x.minItems, y.minItems)
-	return m
 }
 
 // leafTypes is what a leaf admits, inferring the type from its keywords.
@@ -451,22 +497,12 @@ func leafTypes(l *raw) typeSet {
 // node returns the grammar node for the union of the schemas in set; path
 // names the position where the node is first reached (nodes are shared).
 func (c *compiler) node(set []*raw, path string) (*Node, error) {
-	var leaves []*raw
-	seenLeaf := map[int]bool{}
-	for _, r := range set {
-		ls, err := c.expand(r, map[int]bool{})
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range ls {
-			if l.always {
-				return c.any, nil
-			}
-			if !l.never && !seenLeaf[l.id] {
-				seenLeaf[l.id] = true
-				leaves = append(leaves, l)
-			}
-		}
+	leaves, always, err := c.leaves(set)
+	if err != nil {
+		return nil, err
+	}
+	if always {
+		return c.any, nil
 	}
 	ids := make([]int, len(leaves))
 	for i, l := range leaves {
@@ -480,96 +516,151 @@ func (c *compiler) node(set []*raw, path string) (*Node, error) {
 	n := &Node{id: len(c.all), Path: path, enumIndex: map[string]int{}, propIndex: map[string]int{}}
 	c.nodes[key] = n
 	c.all = append(c.all, n)
-
-	propSets := map[string][]*raw{}
-	var addlSets []*raw
-	addlAny, addlAny2 := false, false
-	var itemSets []*raw
-	itemsAny := false
-	var requiredSets [][]string
-	var objAlts []*raw // the object leaves, kept apart for strict alternatives
-	objLeaves, arrLeaves := 0, 0
-	minItems := -1
+	p := nodeParts{propSets: map[string][]*raw{}, minItems: -1}
 	for _, l := range leaves {
-		t := leafTypes(l)
-		if l.hasEnum {
-			for _, e := range l.enum {
-				if _, ok := n.enumIndex[e]; !ok {
-					n.enumIndex[e] = len(n.Enum)
-					n.Enum = append(n.Enum, e)
-				}
-			}
-		} else {
-			n.Free |= t
-		}
-		if t&tObject != 0 && !l.hasEnum {
-			objLeaves++
-			for k, v := range l.props {
-				propSets[k] = append(propSets[k], v)
-			}
-			switch {
-			case !l.addlSet || l.addl.always:
-				addlAny = true
-			case l.addl.never:
-			default:
-				addlSets = append(addlSets, l.addl)
-			}
-			for _, p := range l.patterns {
-				re, err := regexp.Compile(p.re)
-				if err != nil {
-					return nil, fmt.Errorf("schema: patternProperties %q: %w", p.re, err)
-				}
-				pn, err := c.node([]*raw{p.schema}, path+".<"+p.re+">")
-				if err != nil {
-					return nil, err
-				}
-				n.patterns = append(n.patterns, patternProp{re, pn})
-			}
-			requiredSets = append(requiredSets, l.required)
-			objAlts = append(objAlts, l)
-		}
-		if t&tArray != 0 && !l.hasEnum {
-			arrLeaves++
-			if l.items == nil || l.items.always {
-				itemsAny = true
-			} else {
-				itemSets = append(itemSets, l.items)
-			}
-			if minItems < 0 || l.minItems < minItems {
-				minItems = l.minItems
-			}
+		if err := c.addLeaf(n, &p, l, path); err != nil {
+			return nil, err
 		}
 	}
-	_ = addlAny2
 	if n.Free&tNumber != 0 {
 		n.Free &^= tInteger
 	}
-	names := make([]string, 0, len(propSets))
-	for k := range propSets {
+	if err := c.objectParts(n, &p, path); err != nil {
+		return nil, err
+	}
+	switch {
+	case p.itemsAny:
+		n.items = c.any
+	case len(p.itemSets) > 0:
+		if n.items, err = c.node(p.itemSets, path+"[]"); err != nil {
+			return nil, err
+		}
+	case p.arrLeaves > 0:
+		n.items = c.any
+	}
+	n.minItems = max(p.minItems, 0)
+	return n, nil
+}
+
+// leaves expands the schemas of set into distinct leaves, dropping those
+// that never hold; always: one leaf always holds.
+func (c *compiler) leaves(set []*raw) (leaves []*raw, always bool, err error) {
+	seenLeaf := map[int]bool{}
+	for _, r := range set {
+		ls, err := c.expand(r, map[int]bool{})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, l := range ls {
+			if l.always {
+				return nil, true, nil
+			}
+			if !l.never && !seenLeaf[l.id] {
+				seenLeaf[l.id] = true
+				leaves = append(leaves, l)
+			}
+		}
+	}
+	return leaves, false, nil
+}
+
+// nodeParts gathers the object and array keywords of a node's leaves.
+type nodeParts struct {
+	propSets     map[string][]*raw
+	addlSets     []*raw
+	addlAny      bool
+	itemSets     []*raw
+	itemsAny     bool
+	requiredSets [][]string
+	objAlts      []*raw // the object leaves, kept apart for strict alternatives
+	objLeaves    int
+	arrLeaves    int
+	minItems     int // -1: no array leaf yet
+}
+
+// addLeaf adds one leaf's enum values and types to n, and its object and
+// array keywords to p (pattern properties become nodes at once).
+func (c *compiler) addLeaf(n *Node, p *nodeParts, l *raw, path string) error {
+	t := leafTypes(l)
+	if l.hasEnum {
+		for _, e := range l.enum {
+			if _, ok := n.enumIndex[e]; !ok {
+				n.enumIndex[e] = len(n.Enum)
+				n.Enum = append(n.Enum, e)
+			}
+		}
+		return nil
+	}
+	n.Free |= t
+	if t&tObject != 0 {
+		p.objLeaves++
+		for k, v := range l.props {
+			p.propSets[k] = append(p.propSets[k], v)
+		}
+		switch {
+		case !l.addlSet || l.addl.always:
+			p.addlAny = true
+		case l.addl.never:
+		default:
+			p.addlSets = append(p.addlSets, l.addl)
+		}
+		for _, pp := range l.patterns {
+			re, err := regexp.Compile(pp.re)
+			if err != nil {
+				return fmt.Errorf("schema: patternProperties %q: %w", pp.re, err)
+			}
+			pn, err := c.node([]*raw{pp.schema}, path+".<"+pp.re+">")
+			if err != nil {
+				return err
+			}
+			n.patterns = append(n.patterns, patternProp{re, pn})
+		}
+		p.requiredSets = append(p.requiredSets, l.required)
+		p.objAlts = append(p.objAlts, l)
+	}
+	if t&tArray != 0 {
+		p.arrLeaves++
+		if l.items == nil || l.items.always {
+			p.itemsAny = true
+		} else {
+			p.itemSets = append(p.itemSets, l.items)
+		}
+		if p.minItems < 0 || l.minItems < p.minItems {
+			p.minItems = l.minItems
+		}
+	}
+	return nil
+}
+
+// objectParts builds n's properties (in name order), additional keys,
+// required keys and alternatives.
+func (c *compiler) objectParts(n *Node, p *nodeParts, path string) error {
+	names := make([]string, 0, len(p.propSets))
+	for k := range p.propSets {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		pn, err := c.node(propSets[k], path+"."+k)
+		pn, err := c.node(p.propSets[k], path+"."+k)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		n.propIndex[k] = len(n.Props)
 		n.Props = append(n.Props, Prop{Name: k, Node: pn})
 	}
-	var err error
 	switch {
-	case addlAny:
+	case p.addlAny:
 		n.additional = c.any
-	case len(addlSets) > 0:
-		if n.additional, err = c.node(addlSets, path+".*"); err != nil {
-			return nil, err
+	case len(p.addlSets) > 0:
+		var err error
+		if n.additional, err = c.node(p.addlSets, path+".*"); err != nil {
+			return err
 		}
 	}
 	// A key is required only when every object alternative requires it.
-	if objLeaves > 0 {
+	if p.objLeaves > 0 {
 		count := map[string]int{}
-		for _, rs := range requiredSets {
+		for _, rs := range p.requiredSets {
 			seen := map[string]bool{}
 			for _, k := range rs {
 				if !seen[k] {
@@ -579,24 +670,13 @@ func (c *compiler) node(set []*raw, path string) (*Node, error) {
 			}
 		}
 		for _, k := range names {
-			if count[k] == objLeaves {
+			if count[k] == p.objLeaves {
 				n.required = append(n.required, n.propIndex[k])
 			}
 		}
 	}
-	n.setAlternatives(objAlts)
-	switch {
-	case itemsAny:
-		n.items = c.any
-	case len(itemSets) > 0:
-		if n.items, err = c.node(itemSets, path+"[]"); err != nil {
-			return nil, err
-		}
-	case arrLeaves > 0:
-		n.items = c.any
-	}
-	n.minItems = max(minItems, 0)
-	return n, nil
+	n.setAlternatives(p.objAlts)
+	return nil
 }
 
 // canonical renders a schema value (enum/const) as canonical JSON.

@@ -41,7 +41,7 @@ func printJSON(w io.Writer, v any) error {
 
 func newTrainTokenizerCmd() *cobra.Command {
 	cfg := stages.TrainConfig{Convert: stages.DefaultConvertConfig(), Vocab: 8192, Positions: 512, Holdout: 0.1, Seed: 1,
-		Dict: stages.DefaultDictOptions(), Classes: stages.DefaultClassOptions(), Overlearn: stages.DefaultOverlearn}
+		Dict: tokenizer.DefaultDictOptions(), Classes: tokenizer.DefaultClassOptions(), Overlearn: tokenizer.DefaultOverlearn}
 	var out, schemaPath string
 	var noDict, asJSON bool
 	cmd := &cobra.Command{
