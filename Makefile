@@ -31,7 +31,8 @@ test:
 	$(GO) test -race -count=1 ./pipeline
 	bash bench/interop.sh
 
-# Benchmarks side by side with the references, on the shared corpus.
+# Benchmarks side by side with the references, on the shared corpus: tables in bench/results/,
+# assembled into docs/benchmarks.md (with the date, the machine and the Go version) by bench/report.sh.
 bench: build
 	bash bench/run.sh $(SHARED)
 

@@ -217,3 +217,20 @@ PY
 echo "== Arrow loader: tokens/s on one core from a cold start, beside reading the same files with parquet-go"
 TCT_CORPUS="$corpus" go test ./bench -run '^$' -bench 'Loader' -benchtime 10x -cpu 1 | tee "$res/loader.txt"
 bin/tct shards bench "$res/shards.all-cores" --json > "$res/shards-bench.json" && cat "$res/shards-bench.json"
+python3 - "$res" <<'PY' | tee "$res/loader.md"
+import re, sys
+res = sys.argv[1]
+tps = {}
+for line in open(f"{res}/loader.txt"):
+    m = re.match(r"Benchmark(Loader\S*?)(-\d+)?\s+\d+\s.*?([\d.]+) tokens/s", line)
+    if m: tps[m.group(1)] = float(m.group(3))
+print("| reader | M tokens/s |\n|---|---:|")
+for key, name in (("Loader/shuffled", "**loader, shuffled** (buffer 8,192, batch 32)"), ("Loader/file-order", "**loader, file order**"),
+                  ("LoaderFloor/parquet-go", "parquet-go into raw slices (the floor)"), ("LoaderFloor/arrow-records", "arrow-go record reader alone")):
+    if key in tps: print(f"| {name} | {tps[key] / 1e6:.1f} |")
+if "Loader/shuffled" in tps and "LoaderFloor/parquet-go" in tps:
+    print(f"\nloader (shuffled) vs the parquet-go floor: {tps['Loader/shuffled'] / tps['LoaderFloor/parquet-go']:.1f}x")
+PY
+
+echo "== docs/benchmarks.md from the tables above"
+bash bench/report.sh "$res" docs/benchmarks.md "$corpus"
