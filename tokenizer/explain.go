@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -18,33 +19,20 @@ func (t *Tokenizer) Explain(w io.Writer, ids []int32) error {
 			fmt.Fprintf(w, "        (the document ends here; %d surplus ids)\n", len(ids)-i)
 			return nil
 		}
-		class := m.class()
-		exp := t.Expansion(m, id)
-		if exp == nil {
-			return fmt.Errorf("id %d at position %d is not a content id (merge class %d)", id, i, m.class())
-		}
-		var names []string
-		before := len(m.JSON())
-		for _, b := range exp {
-			if m.Done() {
-				return fmt.Errorf("id %d at position %d runs past the end of the document", id, i)
-			}
-			f := m.top()
-			if f.kind == fArray && b != TokEndArr {
-				f = &frame{kind: fValue, node: f.node.items}
-			}
-			if b >= 256 { // bytes show in the text column
-				names = append(names, t.Grammar.tokenName(b, f))
-			}
-			if err := m.Advance(b); err != nil {
-				return fmt.Errorf("id %d at position %d: %w", id, i, err)
-			}
+		a, err := t.annotate(m, id)
+		switch {
+		case a.N == 0:
+			return fmt.Errorf("id %d at position %d is not a content id (merge class %d)", id, i, a.Table)
+		case errors.Is(err, ErrPastEnd):
+			return fmt.Errorf("id %d at position %d runs past the end of the document", id, i)
+		case err != nil:
+			return fmt.Errorf("id %d at position %d: %w", id, i, err)
 		}
 		kind := "base"
-		if len(exp) > 1 {
-			kind = fmt.Sprintf("merge/%d:%d", len(exp), class)
+		if a.N > 1 {
+			kind = fmt.Sprintf("merge/%d:%d", a.N, a.Table)
 		}
-		fmt.Fprintf(w, "%6d  %5d  %-11s %-40s %s\n", i, id, kind, strings.Join(names, " "), m.JSON()[before:])
+		fmt.Fprintf(w, "%6d  %5d  %-11s %-40s %s\n", i, id, kind, strings.Join(a.Base, " "), a.Text)
 	}
 	if !m.Done() {
 		fmt.Fprintln(w, "        (the document is incomplete)")
