@@ -1,4 +1,4 @@
-package stages
+package jobs
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tct-dev/tct/configs"
+	"github.com/tct-dev/tct/stages"
 	"github.com/tct-dev/tct/tokenizer"
 )
 
@@ -202,7 +203,7 @@ func TestTrainTokenizerBadSettings(t *testing.T) {
 		{"huge overlearn", func(c *TrainConfig) { c.Overlearn = 10 }, "--overlearn"},
 		{"too many lexical states", func(c *TrainConfig) { c.Classes.Lex = tokenizer.MaxLex + 1 }, "--lex-states"},
 		{"negative recall", func(c *TrainConfig) { c.Dict.Recall = -1 }, "--recall"},
-		{"recall over the ENUM slots", func(c *TrainConfig) { c.Dict = DefaultDictOptions(); c.Dict.Recall = c.Dict.EnumSlots }, "--recall"},
+		{"recall over the ENUM slots", func(c *TrainConfig) { c.Dict = stages.DefaultDictOptions(); c.Dict.Recall = c.Dict.EnumSlots }, "--recall"},
 	} {
 		cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16}
 		cfg.Convert.Inputs = []string{filepath.Join(t.TempDir(), "missing.jsonl")}
@@ -219,7 +220,7 @@ func TestTrainTokenizerBadSettings(t *testing.T) {
 // script and a line encodes them as one id each, round trip exact.
 func TestTrainTokenizerRecall(t *testing.T) {
 	cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
-		Dict: DefaultDictOptions()}
+		Dict: stages.DefaultDictOptions()}
 	cfg.Dict.Recall, cfg.Dict.MinRepos = 8, 1
 	cfg.Convert.Inputs = []string{classDump(t)}
 	tok, _, err := TrainTokenizer(context.Background(), cfg)
@@ -256,5 +257,12 @@ func TestTrainTokenizerRecall(t *testing.T) {
 	out, n, err := back.Decode(ids)
 	if err != nil || n != len(ids) || string(out) != doc {
 		t.Fatalf("round trip: %v, %d of %d ids\n%s", err, n, len(ids), out)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
