@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tct-dev/tct/internal/canon"
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/stages"
 )
 
@@ -129,7 +130,7 @@ func BenchmarkConvertStages(b *testing.B) {
 		b.Run("workers="+itoa(workers), func(b *testing.B) {
 			b.SetBytes(total)
 			for b.Loop() {
-				cfg := stages.DefaultConvertConfig()
+				cfg := jobs.DefaultConvertConfig()
 				cfg.Inputs = []string{path}
 				cfg.Workers = workers
 				runStages(b, cfg)
@@ -140,14 +141,14 @@ func BenchmarkConvertStages(b *testing.B) {
 
 func itoa(i int) string { return string(canon.AppendNumber(nil, float64(i))) }
 
-func runStages(b *testing.B, cfg stages.ConvertConfig) {
+func runStages(b *testing.B, cfg jobs.ConvertConfig) {
 	var out, rej bytes.Buffer
 	p := newPipeline()
-	recs, _, err := stages.Records(p, cfg)
+	recs, _, err := jobs.Records(p, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	stages.Drain(p, recs, stages.NewWriter(&out, &rej))
+	jobs.Drain(p, recs, stages.NewWriter(&out, &rej))
 	if err := p.Wait(); err != nil {
 		b.Fatal(err)
 	}

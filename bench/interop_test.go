@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/tct-dev/tct/configs"
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/shards"
-	"github.com/tct-dev/tct/stages"
 	"github.com/tct-dev/tct/tokenizer"
 )
 
@@ -94,7 +94,7 @@ func TestInteropDuckDB(t *testing.T) {
 	}
 	inputs := []string{"../testdata/dump", "../testdata/dump.jsonl"}
 	dir := t.TempDir()
-	cfg := stages.PipelineConfig{Convert: stages.DefaultConvertConfig(), Shards: stages.DefaultShardConfig(), Out: dir}
+	cfg := jobs.PipelineConfig{Convert: jobs.DefaultConvertConfig(), Shards: jobs.DefaultShardConfig(), Out: dir}
 	if corpus := filepath.Join("..", "..", "shared", "corpus", "workflows.jsonl.zst"); fileExists(corpus) {
 		inputs = append(inputs, corpus)
 	} else {
@@ -104,7 +104,7 @@ func TestInteropDuckDB(t *testing.T) {
 	}
 	cfg.Convert.Inputs = inputs
 	cfg.Shards.Context, cfg.Shards.RowGroupRows, cfg.Shards.ShardBytes = 64, 512, 1<<20
-	m, err := stages.RunPipeline(t.Context(), cfg, tok, nil)
+	m, err := jobs.RunPipeline(t.Context(), cfg, tok, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,10 +229,10 @@ func TestTorchExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	cfg := stages.PipelineConfig{Convert: stages.DefaultConvertConfig(), Shards: stages.DefaultShardConfig(), Out: dir}
+	cfg := jobs.PipelineConfig{Convert: jobs.DefaultConvertConfig(), Shards: jobs.DefaultShardConfig(), Out: dir}
 	cfg.Convert.Inputs = []string{"../testdata/dump", "../testdata/dump.jsonl"}
 	cfg.Shards.Context, cfg.Shards.RowGroupRows, cfg.Shards.SplitBy, cfg.Shards.ValFraction = 16, 8, "doc", 0.4
-	m, err := stages.RunPipeline(t.Context(), cfg, tok, nil)
+	m, err := jobs.RunPipeline(t.Context(), cfg, tok, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

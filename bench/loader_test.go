@@ -18,8 +18,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/tct-dev/tct/configs"
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/shards"
-	"github.com/tct-dev/tct/stages"
 	"github.com/tct-dev/tct/tokenizer"
 )
 
@@ -47,10 +47,10 @@ var loaderShards = sync.OnceValues(func() (string, error) {
 	if m, err := shards.ReadManifest(dir); err == nil && m.Verify(dir) == nil {
 		return dir, nil
 	}
-	cfg := stages.PipelineConfig{Convert: stages.DefaultConvertConfig(), Shards: stages.DefaultShardConfig(), Out: dir}
+	cfg := jobs.PipelineConfig{Convert: jobs.DefaultConvertConfig(), Shards: jobs.DefaultShardConfig(), Out: dir}
 	cfg.Convert.Inputs = []string{corpus}
 	cfg.Shards.ShardBytes = 1 << 20
-	if _, err := stages.RunPipeline(context.Background(), cfg, tok, nil); err != nil {
+	if _, err := jobs.RunPipeline(context.Background(), cfg, tok, nil); err != nil {
 		return "", err
 	}
 	return dir, nil

@@ -698,20 +698,6 @@ func TestEmitAfterCancel(t *testing.T) {
 	}
 }
 
-func TestDescribe(t *testing.T) {
-	got := describe([]StageCount{
-		{Name: "read", Out: 100},
-		{Name: "convert", In: 50},
-		{Name: "write", In: 20},
-	}, 2*time.Second)
-	if want := "convert 50 (25/s) write 20 (10/s)"; got != want {
-		t.Errorf("describe = %q, want %q", got, want)
-	}
-	if got := describe([]StageCount{{Name: "read"}}, 0); got != "" {
-		t.Errorf("describe with only a source = %q, want empty", got)
-	}
-}
-
 // waitTimeout is p.Wait that fails the test instead of hanging forever.
 func waitTimeout(t *testing.T, p *Pipeline, d time.Duration) error {
 	t.Helper()

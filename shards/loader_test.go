@@ -19,8 +19,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tct-dev/tct/configs"
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/shards"
-	"github.com/tct-dev/tct/stages"
 	"github.com/tct-dev/tct/tokenizer"
 )
 
@@ -66,12 +66,12 @@ func buildShards(t testing.TB, name string, inputs []string, context, rowGroupRo
 			s.err = err
 			return
 		}
-		cfg := stages.PipelineConfig{Convert: stages.DefaultConvertConfig(), Shards: stages.DefaultShardConfig(),
+		cfg := jobs.PipelineConfig{Convert: jobs.DefaultConvertConfig(), Shards: jobs.DefaultShardConfig(),
 			Out: filepath.Join(tmpRoot, name)}
 		cfg.Convert.Inputs = inputs
 		cfg.Shards.Context, cfg.Shards.RowGroupRows, cfg.Shards.ShardBytes = context, int64(rowGroupRows), shardBytes
 		cfg.Shards.SplitBy, cfg.Shards.ValFraction = splitBy, valFraction
-		_, s.err = stages.RunPipeline(t.Context(), cfg, tok, nil)
+		_, s.err = jobs.RunPipeline(t.Context(), cfg, tok, nil)
 		s.dir = cfg.Out
 	})
 	if s.err != nil {

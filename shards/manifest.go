@@ -27,12 +27,24 @@ type Config struct {
 	Seed         uint64  `json:"seed"`
 	ShardBytes   int64   `json:"shard_bytes"`
 	RowGroupRows int64   `json:"row_group_rows"`
-	Partition    int     `json:"partition"`
-	Partitions   int     `json:"partitions"`
-	PathPattern  string  `json:"path_pattern"`
-	MaxSize      int64   `json:"max_size"`
-	ContentField string  `json:"content_field,omitempty"`
-	RepoDepth    int     `json:"repo_depth"`
+}
+
+// Source records how the documents were chosen from the dump (the settings
+// of the stages before tokenizing); shards only store and compare it.
+type Source struct {
+	Partition    int    `json:"partition"`
+	Partitions   int    `json:"partitions"`
+	PathPattern  string `json:"path_pattern"`
+	MaxSize      int64  `json:"max_size"`
+	ContentField string `json:"content_field,omitempty"`
+	RepoDepth    int    `json:"repo_depth"`
+}
+
+// RunConfig is the manifest's "config" object: the shard config followed by
+// the source settings.
+type RunConfig struct {
+	Config
+	Source
 }
 
 // Counts are totals per split.
@@ -60,7 +72,7 @@ type Manifest struct {
 	Version   int              `json:"version"`
 	Tokenizer string           `json:"tokenizer"` // sha256 of the tokenizer file
 	Layout    tokenizer.Layout `json:"layout"`
-	Config    Config           `json:"config"`
+	Config    RunConfig        `json:"config"`
 	Inputs    []string         `json:"inputs"`
 	Accounting
 	Splits map[string]*Counts `json:"splits"`
@@ -132,7 +144,7 @@ func (m *Manifest) Verify(dir string) error {
 // interruption rewrites only what is missing.
 type Journal struct {
 	path   string
-	Config Config      `json:"config"`
+	Config RunConfig   `json:"config"`
 	Tok    string      `json:"tokenizer"`
 	Inputs []string    `json:"inputs"`
 	Done   []ShardInfo `json:"done"`
@@ -141,7 +153,7 @@ type Journal struct {
 // OpenJournal loads the journal of an interrupted run with the same
 // config, tokenizer and inputs (any other journal is discarded), verifies
 // its shards on disk, and deletes temporary files left by a crash.
-func OpenJournal(dir string, cfg Config, tok string, inputs []string) (*Journal, error) {
+func OpenJournal(dir string, cfg RunConfig, tok string, inputs []string) (*Journal, error) {
 	j := &Journal{path: filepath.Join(dir, journalName), Config: cfg, Tok: tok, Inputs: inputs}
 	tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
 	for _, t := range tmps {

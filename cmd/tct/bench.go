@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/pipeline"
 	"github.com/tct-dev/tct/stages"
 )
@@ -23,7 +24,7 @@ func liveHeap() float64 {
 
 func newBenchCmd() *cobra.Command {
 	bench := &cobra.Command{Use: "bench", Short: "Measure tct's own throughput"}
-	cfg := stages.DefaultConvertConfig()
+	cfg := jobs.DefaultConvertConfig()
 	var tokPath string
 	var asJSON bool
 	var passes int
@@ -59,7 +60,7 @@ process heap, documents included), and load_ms, the time to read the file.`,
 			// with an encoder warmed on every document (tries and cache built).
 			before := liveHeap()
 			loadStart := time.Now()
-			t, err := loadTokenizer(tokPath)
+			t, err := jobs.LoadTokenizer(tokPath)
 			if err != nil {
 				return err
 			}
@@ -129,9 +130,9 @@ process heap, documents included), and load_ms, the time to read the file.`,
 }
 
 // collectJSON converts the inputs and keeps the canonical JSON in memory.
-func collectJSON(ctx context.Context, cfg stages.ConvertConfig) ([][]byte, error) {
+func collectJSON(ctx context.Context, cfg jobs.ConvertConfig) ([][]byte, error) {
 	p := pipeline.New(ctx)
-	recs, ie, err := stages.Records(p, cfg)
+	recs, ie, err := jobs.Records(p, cfg)
 	if err != nil {
 		return nil, err
 	}

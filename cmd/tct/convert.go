@@ -1,20 +1,20 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	bar "github.com/tct-dev/tct/internal/progress"
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/pipeline"
 	"github.com/tct-dev/tct/stages"
 )
 
 // addConvertFlags declares the flags shared by every command that reads dumps.
-func addConvertFlags(fs *pflag.FlagSet, cfg *stages.ConvertConfig) {
+func addConvertFlags(fs *pflag.FlagSet, cfg *jobs.ConvertConfig) {
 	fs.StringVar(&cfg.Read.ContentField, "content-field", cfg.Read.ContentField, "JSONL field / Parquet column holding the file content")
 	fs.StringVar(&cfg.Read.RepoField, "repo-field", cfg.Read.RepoField, "JSONL field / Parquet column holding the repository")
 	fs.StringVar(&cfg.Read.PathField, "path-field", cfg.Read.PathField, "JSONL field / Parquet column holding the file path")
@@ -25,19 +25,8 @@ func addConvertFlags(fs *pflag.FlagSet, cfg *stages.ConvertConfig) {
 	fs.IntVar(&cfg.Workers, "workers", 0, "converter workers (default: all cores)")
 }
 
-// convertReport is the --json summary of tct convert.
-type convertReport struct {
-	*stages.Summary
-	Out      string                `json:"out"`
-	Rejects  string                `json:"rejects"`
-	Seconds  float64               `json:"seconds"`
-	MBPerSec float64               `json:"mb_per_s"`
-	DocsPerS float64               `json:"docs_per_s"`
-	Stages   []pipeline.StageCount `json:"stages"`
-}
-
 func newConvertCmd() *cobra.Command {
-	cfg := stages.DefaultConvertConfig()
+	cfg := jobs.DefaultConvertConfig()
 	var out, rejects string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -65,17 +54,12 @@ read before the corruption is still written).`,
 				return err
 			}
 			cfg.Inputs = inputs
-			if rejects == "" {
-				rejects = stages.RejectsPath(out)
-			}
-			rep, err := runConvert(cmd, cfg, out, rejects)
+			rep, err := jobs.Convert(cmd.Context(), cfg, out, rejects, progress(cmd))
 			if rep == nil {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := printJSON(cmd.OutOrStdout(), rep); err != nil {
 					return err
 				}
 			} else {
@@ -84,13 +68,7 @@ read before the corruption is still written).`,
 			if err != nil {
 				return err
 			}
-			if len(rep.InputErrors) > 0 {
-				for _, e := range rep.InputErrors {
-					fmt.Fprintln(cmd.ErrOrStderr(), "tct: input error:", e)
-				}
-				return errReported
-			}
-			return nil
+			return inputErrors(cmd, rep.InputErrors)
 		},
 	}
 	fs := cmd.Flags()
@@ -101,51 +79,7 @@ read before the corruption is still written).`,
 	return cmd
 }
 
-func runConvert(cmd *cobra.Command, cfg stages.ConvertConfig, outPath, rejPath string) (*convertReport, error) {
-	start := time.Now()
-	out, err := stages.CreateOutput(outPath)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Abort()
-	rej, err := stages.CreateOutput(rejPath)
-	if err != nil {
-		return nil, err
-	}
-	defer rej.Abort()
-
-	p := pipeline.New(cmd.Context())
-	recs, inputErrs, err := stages.Records(p, cfg)
-	if err != nil {
-		return nil, err
-	}
-	w := stages.NewWriter(out, rej)
-	stages.Drain(p, recs, w)
-	if err := stages.Wait(p, progress(cmd)); err != nil {
-		return nil, err
-	}
-	if err := out.Commit(); err != nil {
-		return nil, err
-	}
-	if err := rej.Commit(); err != nil {
-		return nil, err
-	}
-	secs := time.Since(start).Seconds()
-	s := w.Summary
-	s.Inputs = cfg.Inputs
-	for _, e := range inputErrs.Errs {
-		s.InputErrors = append(s.InputErrors, e.Error())
-	}
-	rep := &convertReport{Summary: s, Out: outPath, Rejects: rejPath, Seconds: secs,
-		MBPerSec: float64(s.BytesRead) / 1e6 / secs, DocsPerS: float64(s.Read) / secs, Stages: p.Counts()}
-	if !s.Balanced() {
-		return rep, fmt.Errorf("internal error: accounting does not add up: read %d != written %d + rejected %d + duplicates %d",
-			s.Read, s.Written, s.Rejected, s.Duplicates)
-	}
-	return rep, nil
-}
-
-func printConvertReport(w io.Writer, r *convertReport) {
+func printConvertReport(w io.Writer, r *jobs.ConvertReport) {
 	fmt.Fprintf(w, "read %d records (%.1f MB) in %.2fs (%.1f MB/s, %.0f docs/s)\n", r.Read, float64(r.BytesRead)/1e6, r.Seconds, r.MBPerSec, r.DocsPerS)
 	fmt.Fprintf(w, "  written    %d -> %s\n", r.Written, r.Out)
 	fmt.Fprintf(w, "  duplicates %d\n", r.Duplicates)
@@ -155,10 +89,22 @@ func printConvertReport(w io.Writer, r *convertReport) {
 	}
 }
 
+// inputErrors prints the errors of corrupt inputs; any makes the command fail.
+func inputErrors(cmd *cobra.Command, errs []string) error {
+	for _, e := range errs {
+		fmt.Fprintln(cmd.ErrOrStderr(), "tct: input error:", e)
+	}
+	if len(errs) > 0 {
+		return errReported
+	}
+	return nil
+}
+
 // progress shows per-stage progress on stderr when it is a terminal.
-func progress(cmd *cobra.Command) func(*pipeline.Pipeline) func() {
-	if !pipeline.IsTerminal(cmd.ErrOrStderr()) {
+func progress(cmd *cobra.Command) jobs.Watch {
+	w := cmd.ErrOrStderr()
+	if !bar.IsTerminal(w) {
 		return nil
 	}
-	return func(p *pipeline.Pipeline) func() { return pipeline.ShowProgress(p, cmd.ErrOrStderr(), "records") }
+	return func(p *pipeline.Pipeline) func() { return bar.Show(p.Counts, w, "records") }
 }

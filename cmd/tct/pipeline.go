@@ -3,30 +3,19 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
+	"github.com/spf13/pflag"
 
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/shards"
 	"github.com/tct-dev/tct/stages"
 )
 
-// pipelineFile is configs/pipeline.yaml.
-type pipelineFile struct {
-	Context      *int     `yaml:"context"`
-	Stride       *int     `yaml:"stride"`
-	SplitBy      *string  `yaml:"split_by"`
-	ValFraction  *float64 `yaml:"val_fraction"`
-	Seed         *uint64  `yaml:"seed"`
-	ShardBytes   *int64   `yaml:"shard_bytes"`
-	RowGroupRows *int64   `yaml:"row_group_rows"`
-}
-
 func newPipelineCmd() *cobra.Command {
-	cfg := stages.PipelineConfig{Convert: stages.DefaultConvertConfig(), Shards: stages.DefaultShardConfig()}
+	cfg := jobs.DefaultPipelineConfig()
 	var tokPath, configPath, partition string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -51,39 +40,33 @@ of N (exact dedup stays global); 'tct shards merge' joins the partitions.`,
 			if cfg.Out == "" {
 				return fmt.Errorf("--out is required")
 			}
-			if err := applyPipelineFile(cmd, configPath, &cfg); err != nil {
+			if err := applyConfigFile(cmd.Flags(), configPath, &cfg.Shards); err != nil {
 				return err
 			}
-			if partition != "" {
-				i, n, err := parsePartition(partition)
-				if err != nil {
-					return err
-				}
-				cfg.Convert.Partition, cfg.Convert.Partitions = i, n
+			var err error
+			if cfg.Convert.Partition, cfg.Convert.Partitions, err = parsePartition(partition); err != nil {
+				return err
 			}
-			tok, err := loadTokenizer(tokPath)
+			tok, err := jobs.LoadTokenizer(tokPath)
 			if err != nil {
 				return err
 			}
 			if cfg.Convert.Inputs, err = stages.ExpandInputs(args); err != nil {
 				return err
 			}
-			m, err := stages.RunPipeline(cmd.Context(), cfg, tok, progress(cmd))
+			m, err := jobs.RunPipeline(cmd.Context(), cfg, tok, progress(cmd))
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				err = printJSON(cmd.OutOrStdout(), pipelineReport(m))
+				err = printJSON(cmd.OutOrStdout(), jobs.PipelineSummary(m))
 			} else {
 				printManifestSummary(cmd.ErrOrStderr(), m, cfg.Out)
 			}
-			if err == nil && len(m.InputErrors) > 0 {
-				for _, e := range m.InputErrors {
-					fmt.Fprintln(cmd.ErrOrStderr(), "tct: input error:", e)
-				}
-				return errReported
+			if err != nil {
+				return err
 			}
-			return err
+			return inputErrors(cmd, m.InputErrors)
 		},
 	}
 	fs := cmd.Flags()
@@ -103,7 +86,11 @@ of N (exact dedup stays global); 'tct shards merge' joins the partitions.`,
 	return cmd
 }
 
+// parsePartition reads "i/N"; "" is no partitioning (0, 0).
 func parsePartition(s string) (int, int, error) {
+	if s == "" {
+		return 0, 0, nil
+	}
 	a, b, ok := strings.Cut(s, "/")
 	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
@@ -113,66 +100,23 @@ func parsePartition(s string) (int, int, error) {
 	return i, n, nil
 }
 
-// applyPipelineFile reads the config file; flags given on the command line win.
-func applyPipelineFile(cmd *cobra.Command, path string, cfg *stages.PipelineConfig) error {
+// applyConfigFile lays the config file over cfg, then sets again the flags
+// given on the command line, so that they win over the file.
+func applyConfigFile(fs *pflag.FlagSet, path string, cfg *shards.Config) error {
 	if path == "" {
 		return nil
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	given := map[string]string{}
+	fs.Visit(func(f *pflag.Flag) { given[f.Name] = f.Value.String() })
+	if err := jobs.ReadPipelineFile(path, cfg); err != nil {
 		return err
 	}
-	var f pipelineFile
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && err != io.EOF {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	set := func(flag string, apply func()) {
-		if !cmd.Flags().Changed(flag) {
-			apply()
+	for name, v := range given {
+		if err := fs.Set(name, v); err != nil {
+			return err
 		}
 	}
-	s := &cfg.Shards
-	if f.Context != nil {
-		set("context", func() { s.Context = *f.Context })
-	}
-	if f.Stride != nil {
-		set("stride", func() { s.Stride = *f.Stride })
-	}
-	if f.SplitBy != nil {
-		set("split-by", func() { s.SplitBy = *f.SplitBy })
-	}
-	if f.ValFraction != nil {
-		set("val-fraction", func() { s.ValFraction = *f.ValFraction })
-	}
-	if f.Seed != nil {
-		set("seed", func() { s.Seed = *f.Seed })
-	}
-	if f.ShardBytes != nil {
-		set("shard-bytes", func() { s.ShardBytes = *f.ShardBytes })
-	}
-	if f.RowGroupRows != nil {
-		set("row-group-rows", func() { s.RowGroupRows = *f.RowGroupRows })
-	}
 	return nil
-}
-
-// pipelineReport is the --json summary: the accounting fields of convert,
-// documents and windows per split, and tokens.
-func pipelineReport(m *shards.Manifest) map[string]any {
-	docs, wins, toks := map[string]int64{}, map[string]int64{}, int64(0)
-	for k, c := range m.Splits {
-		docs[k], wins[k] = c.Documents, c.Windows
-		toks += c.Tokens
-	}
-	var bytes int64
-	for _, s := range m.Shards {
-		bytes += s.Bytes
-	}
-	return map[string]any{"read": m.Read, "written": m.Written, "rejected": m.Rejected, "rejected_by_reason": m.RejectedByReason,
-		"duplicates": m.Duplicates, "documents": docs, "windows": wins, "tokens": toks, "shards": len(m.Shards), "shard_bytes": bytes,
-		"input_errors": m.InputErrors, "tokenizer": m.Tokenizer}
 }
 
 func printManifestSummary(w io.Writer, m *shards.Manifest, dir string) {
@@ -182,9 +126,5 @@ func printManifestSummary(w io.Writer, m *shards.Manifest, dir string) {
 			fmt.Fprintf(w, "  %-5s %6d documents %8d windows %10d tokens\n", split, c.Documents, c.Windows, c.Tokens)
 		}
 	}
-	var bytes int64
-	for _, s := range m.Shards {
-		bytes += s.Bytes
-	}
-	fmt.Fprintf(w, "%d shards, %.1f MB in %s (manifest.json written last)\n", len(m.Shards), float64(bytes)/1e6, dir)
+	fmt.Fprintf(w, "%d shards, %.1f MB in %s (manifest.json written last)\n", len(m.Shards), float64(jobs.ShardBytes(m))/1e6, dir)
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -251,4 +252,32 @@ func TestPipelinePartitionsMerge(t *testing.T) {
 
 func runCLI(t *testing.T, args ...string) (string, string, error) {
 	return run(t, args...)
+}
+
+// --config sets what the file names, flags given on the command line win
+// over it, and the rest keeps the defaults of configs/pipeline.yaml.
+func TestPipelineConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(cfgPath, []byte("context: 128\nval_fraction: 0.5\nseed: 7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "shards")
+	if _, stderr, err := run(t, "pipeline", "../../testdata/dump", "--out", out, "--config", cfgPath, "--context", "64"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	m, err := shards.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := shards.Config{Context: 64, Stride: 64, SplitBy: "repo", ValFraction: 0.5, Seed: 7, ShardBytes: 128 << 20, RowGroupRows: 2048}
+	if m.Config.Config != want {
+		t.Errorf("config %+v, want %+v", m.Config.Config, want)
+	}
+	if err := os.WriteFile(cfgPath, []byte("contxt: 128\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, "pipeline", "../../testdata/dump", "--out", out, "--config", cfgPath); err == nil || !strings.Contains(err.Error(), "contxt") {
+		t.Errorf("unknown key: err = %v", err)
+	}
 }

@@ -2,15 +2,23 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tct-dev/tct/internal/canon"
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/shards"
 )
 
 func newShardsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "shards", Short: "Inspect, check and merge shard directories"}
+	cmd.AddCommand(newShardsInspectCmd(), newShardsMergeCmd(), newShardsStatsCmd(), newShardsBenchCmd())
+	return cmd
+}
+
+func newShardsInspectCmd() *cobra.Command {
 	var tokPath string
 	var asJSON bool
 	inspect := &cobra.Command{
@@ -31,16 +39,12 @@ func newShardsCmd() *cobra.Command {
 				return verr
 			}
 			w := cmd.OutOrStdout()
-			printManifestSummary(w, m, dir)
-			fmt.Fprintf(w, "tokenizer %s, layout %+v\nconfig %+v\n", m.Tokenizer, m.Layout, m.Config)
-			for _, s := range m.Shards {
-				fmt.Fprintf(w, "  %-22s %-5s %7d rows %10d bytes sha256 %.16s…\n", s.Name, s.Split, s.Rows, s.Bytes, s.SHA256)
-			}
+			printManifest(w, m, dir)
 			if verr != nil {
 				return verr
 			}
 			fmt.Fprintln(w, "checksums: all shards match the manifest")
-			tok, err := loadTokenizer(tokPath)
+			tok, err := jobs.LoadTokenizer(tokPath)
 			if err != nil {
 				return err
 			}
@@ -48,32 +52,33 @@ func newShardsCmd() *cobra.Command {
 				fmt.Fprintf(w, "(the tokenizer %s is not the one of these shards: no window decoded)\n", tok.Fingerprint)
 				return nil
 			}
-			for _, s := range m.Shards {
-				if s.Kind != "windows" {
-					continue
-				}
-				rows, err := shards.ReadRows[shards.WindowRow](filepath.Join(dir, s.Name), 64)
-				if err != nil {
-					return err
-				}
-				for _, r := range rows {
-					if r.Start != 0 {
-						continue
-					}
-					doc, consumed, err := tok.Decode(r.Tokens[1:r.Valid])
-					if err != nil {
-						continue // a document longer than the window
-					}
-					fmt.Fprintf(w, "\nwindow 0 of document %d (%s, %d of %d ids valid, %d decoded):\n", r.DocID, s.Name, r.Valid, len(r.Tokens), consumed)
-					return writeDoc(w, doc, "yaml")
-				}
+			doc, where, err := jobs.SampleDocument(dir, m, tok)
+			if err != nil || doc == nil {
+				return err
 			}
-			return nil
+			fmt.Fprintf(w, "\n%s:\n", where)
+			return canon.WriteDoc(w, doc, "yaml")
 		},
 	}
 	inspect.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
 	inspect.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON")
+	return inspect
+}
+
+// printManifest prints the summary, the config and every shard of a manifest.
+func printManifest(w io.Writer, m *shards.Manifest, dir string) {
+	printManifestSummary(w, m, dir)
+	// One brace pair for the config's two parts, as the manifest has one object.
+	shard, source := fmt.Sprintf("%+v", m.Config.Config), fmt.Sprintf("%+v", m.Config.Source)
+	fmt.Fprintf(w, "tokenizer %s, layout %+v\nconfig %s %s\n", m.Tokenizer, m.Layout, strings.TrimSuffix(shard, "}"), strings.TrimPrefix(source, "{"))
+	for _, s := range m.Shards {
+		fmt.Fprintf(w, "  %-22s %-5s %7d rows %10d bytes sha256 %.16s…\n", s.Name, s.Split, s.Rows, s.Bytes, s.SHA256)
+	}
+}
+
+func newShardsMergeCmd() *cobra.Command {
 	var out string
+	var asJSON bool
 	merge := &cobra.Command{
 		Use:   "merge DIR... --out DIR",
 		Short: "Join the outputs of partitioned runs (--partition i/N) into one shard set",
@@ -87,7 +92,7 @@ func newShardsCmd() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), pipelineReport(m))
+				return printJSON(cmd.OutOrStdout(), jobs.PipelineSummary(m))
 			}
 			printManifestSummary(cmd.ErrOrStderr(), m, out)
 			return nil
@@ -95,6 +100,5 @@ func newShardsCmd() *cobra.Command {
 	}
 	merge.Flags().StringVarP(&out, "out", "o", "", "output directory")
 	merge.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON on stdout")
-	cmd.AddCommand(inspect, merge, newShardsStatsCmd(), newShardsBenchCmd())
-	return cmd
+	return merge
 }

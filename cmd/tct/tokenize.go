@@ -1,37 +1,21 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-	tiktoken "github.com/tiktoken-go/tokenizer"
-	"gopkg.in/yaml.v3"
 
 	"github.com/tct-dev/tct/configs"
-	"github.com/tct-dev/tct/pipeline"
+	"github.com/tct-dev/tct/internal/canon"
+	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/stages"
 	"github.com/tct-dev/tct/tokenizer"
 )
-
-// loadTokenizer reads a tokenizer file, or the embedded default for "".
-func loadTokenizer(path string) (*tokenizer.Tokenizer, error) {
-	if path == "" {
-		t, err := tokenizer.Parse(configs.Tokenizer)
-		if err != nil {
-			return nil, fmt.Errorf("embedded tokenizer: %w", err)
-		}
-		return t, nil
-	}
-	return tokenizer.Load(path)
-}
 
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -40,7 +24,7 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func newTrainTokenizerCmd() *cobra.Command {
-	cfg := stages.TrainConfig{Convert: stages.DefaultConvertConfig(), Vocab: 8192, Positions: 512, Holdout: 0.1, Seed: 1,
+	cfg := jobs.TrainTokenizerConfig{Convert: jobs.DefaultConvertConfig(), Vocab: 8192, Positions: 512, Holdout: 0.1, Seed: 1,
 		Dict: tokenizer.DefaultDictOptions(), Classes: tokenizer.DefaultClassOptions(), Overlearn: tokenizer.DefaultOverlearn}
 	var out, schemaPath string
 	var noDict, asJSON bool
@@ -82,35 +66,10 @@ and flags always give a byte-identical file, whatever --workers is.`,
 			if noDict {
 				cfg.Dict = tokenizer.DictOptions{Recall: cfg.Dict.Recall}
 			}
-			start := time.Now()
-			t, sum, err := stages.TrainTokenizer(cmd.Context(), cfg)
+			t, rep, err := jobs.TrainTokenizerFile(cmd.Context(), cfg, out)
 			if err != nil {
 				return err
 			}
-			b, err := t.Marshal()
-			if err != nil {
-				return err
-			}
-			f, err := stages.CreateOutput(out)
-			if err != nil {
-				return err
-			}
-			defer f.Abort()
-			if _, err := f.Write(b); err != nil {
-				return err
-			}
-			if err := f.Commit(); err != nil {
-				return err
-			}
-			t, err = tokenizer.Parse(b) // the fingerprint is of the file
-			if err != nil {
-				return fmt.Errorf("the written file does not load: %w", err)
-			}
-			rep := map[string]any{"out": out, "fingerprint": t.Fingerprint, "content_vocab": t.Layout.Content,
-				"base_alphabet": t.Grammar.Size, "merges": t.MergeCount(), "hidden_merges": t.HiddenCount(),
-				"merge_classes": len(t.Classes) + 1, "lex_states": t.Grammar.Lex(), "merge_tables": len(t.Tables), "recall_slots": t.Grammar.Recall(), "layout": t.Layout, "documents": t.Meta.Documents,
-				"segments": t.Meta.Segments, "read": sum.Read, "written": sum.Written, "rejected": sum.Rejected,
-				"duplicates": sum.Duplicates, "seconds": time.Since(start).Seconds(), "input_errors": sum.InputErrors}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), rep)
 			}
@@ -138,22 +97,10 @@ and flags always give a byte-identical file, whatever --workers is.`,
 	return cmd
 }
 
-// o200k returns a counter of o200k_base tokens.
-func o200k() (func(string) int, error) {
-	codec, err := tiktoken.Get(tiktoken.O200kBase)
-	if err != nil {
-		return nil, err
-	}
-	return func(s string) int {
-		n, _ := codec.Count(s)
-		return n
-	}, nil
-}
-
 func newTokenizeCmd() *cobra.Command {
-	cfg := stages.DefaultConvertConfig()
-	var tokPath, vs string
-	var verify, explain, asJSON, heldOut bool
+	cfg := jobs.TokenizeConfig{Convert: jobs.DefaultConvertConfig()}
+	var tokPath string
+	var explain, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "tokenize INPUT...",
 		Short: "Tokenize the workflows of a dump and report counts (or explain each token)",
@@ -167,138 +114,60 @@ with its meaning in context.`,
   tct tokenize --explain .github/workflows/ci.yml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tok, err := loadTokenizer(tokPath)
+			tok, err := jobs.LoadTokenizer(tokPath)
 			if err != nil {
 				return err
 			}
-			if cfg.Inputs, err = stages.ExpandInputs(args); err != nil {
+			if cfg.Convert.Inputs, err = stages.ExpandInputs(args); err != nil {
 				return err
 			}
 			if explain {
-				return explainFiles(cmd, tok, cfg)
+				return jobs.Explain(cmd.Context(), tok, cfg.Convert, cmd.OutOrStdout())
 			}
-			tz := &stages.Tokenize{Tok: tok, Verify: verify}
-			if heldOut {
-				if tok.Meta.HoldoutFraction <= 0 {
-					return fmt.Errorf("--held-out: the tokenizer was trained without a holdout")
-				}
-				tz.Select = func(r *stages.Record) bool {
-					return stages.InHoldout(r, tok.Meta.HoldoutFraction, tok.Meta.HoldoutSeed)
-				}
-			}
-			switch vs {
-			case "":
-			case "o200k":
-				if tz.Compare, err = o200k(); err != nil {
-					return err
-				}
-			default:
-				return fmt.Errorf("--vs %q: only o200k is known", vs)
-			}
-			start := time.Now()
-			sum, err := runStages(cmd, cfg, tz)
+			cfg.Tok = tok
+			rep, err := jobs.Tokenize(cmd.Context(), cfg, progress(cmd))
 			if err != nil {
 				return err
-			}
-			tot := tz.Total
-			rep := struct {
-				stages.TokenizeTotals
-				Read        int64   `json:"read"`
-				Rejected    int64   `json:"rejected"`
-				Duplicates  int64   `json:"duplicates"`
-				Tokenizer   string  `json:"tokenizer"`
-				BytesPerTok float64 `json:"bytes_json_per_token"`
-				VsO200kJSON float64 `json:"fewer_tokens_than_o200k_json,omitempty"`
-				VsO200kYAML float64 `json:"fewer_tokens_than_o200k_yaml,omitempty"`
-				Seconds     float64 `json:"seconds"`
-			}{TokenizeTotals: tot, Read: sum.Read, Rejected: sum.Rejected, Duplicates: sum.Duplicates,
-				Tokenizer: tok.Fingerprint, Seconds: time.Since(start).Seconds()}
-			if tot.Tokens > 0 {
-				rep.BytesPerTok = float64(tot.BytesJSON) / float64(tot.Tokens)
-			}
-			if tot.O200kTokensJSON > 0 {
-				rep.VsO200kJSON = 1 - float64(tot.Tokens)/float64(tot.O200kTokensJSON)
-				rep.VsO200kYAML = 1 - float64(tot.Tokens)/float64(tot.O200kTokensYAML)
 			}
 			if asJSON {
 				if err := printJSON(cmd.OutOrStdout(), rep); err != nil {
 					return err
 				}
 			} else {
-				w := cmd.ErrOrStderr()
-				fmt.Fprintf(w, "%d documents, %d bytes JSON (%d YAML), %d tokens (%.2f bytes/token)\n", tot.Documents, tot.BytesJSON, tot.BytesYAML, tot.Tokens, rep.BytesPerTok)
-				if verify {
-					fmt.Fprintf(w, "round trip failures: %d\n", tot.RoundtripFailures)
-				}
-				if tot.O200kTokensJSON > 0 {
-					fmt.Fprintf(w, "o200k_base: %d tokens as JSON (%.1f%% more than ours), %d as YAML; ours are %.1f%% / %.1f%% fewer\n",
-						tot.O200kTokensJSON, 100*(float64(tot.O200kTokensJSON)/float64(tot.Tokens)-1), tot.O200kTokensYAML, 100*rep.VsO200kJSON, 100*rep.VsO200kYAML)
-				}
-				s := tot.Schema
-				fmt.Fprintf(w, "schema coverage: %d values, %d fallback (%.2f%%); keys %d known, %d spelled out, %d off-schema\n",
-					s.Values, s.Fallback, 100*float64(s.Fallback)/float64(max(s.Values, 1)), s.KnownKeys, s.OtherKeys, s.OffSchema)
+				printTokenizeReport(cmd.ErrOrStderr(), rep, cfg.Verify)
 			}
-			if verify && tot.RoundtripFailures > 0 {
-				return fmt.Errorf("%d documents did not round-trip", tot.RoundtripFailures)
+			if cfg.Verify && rep.RoundtripFailures > 0 {
+				return fmt.Errorf("%d documents did not round-trip", rep.RoundtripFailures)
 			}
 			return nil
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
-	fs.BoolVar(&verify, "verify", false, "decode every document and count round-trip failures")
-	fs.StringVar(&vs, "vs", "", "compare with another tokenizer (o200k)")
+	fs.BoolVar(&cfg.Verify, "verify", false, "decode every document and count round-trip failures")
+	fs.StringVar(&cfg.Vs, "vs", "", "compare with another tokenizer (o200k)")
 	fs.BoolVar(&explain, "explain", false, "print every token with its meaning")
-	fs.BoolVar(&heldOut, "held-out", false, "count only the repositories the tokenizer was not trained on")
+	fs.BoolVar(&cfg.HeldOut, "held-out", false, "count only the repositories the tokenizer was not trained on")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
-	addConvertFlags(fs, &cfg)
+	addConvertFlags(fs, &cfg.Convert)
 	// A file given on the command line is a workflow whatever its path.
 	fs.Lookup("path-pattern").DefValue = ""
-	cfg.PathPattern = ""
+	cfg.Convert.PathPattern = ""
 	return cmd
 }
 
-// runStages runs the convert stages plus one stage, with progress and
-// accounting; a corrupt input is an error.
-func runStages(cmd *cobra.Command, cfg stages.ConvertConfig, s stages.Stage) (*stages.Summary, error) {
-	sum, err := stages.RunWith(cmd.Context(), cfg, s, progress(cmd))
-	if err == nil && len(sum.InputErrors) > 0 {
-		err = fmt.Errorf("input error: %s", sum.InputErrors[0])
+func printTokenizeReport(w io.Writer, rep *jobs.TokenizeReport, verify bool) {
+	fmt.Fprintf(w, "%d documents, %d bytes JSON (%d YAML), %d tokens (%.2f bytes/token)\n", rep.Documents, rep.BytesJSON, rep.BytesYAML, rep.Tokens, rep.BytesPerTok)
+	if verify {
+		fmt.Fprintf(w, "round trip failures: %d\n", rep.RoundtripFailures)
 	}
-	return sum, err
-}
-
-// explainFiles prints the tokens of every document of the inputs.
-func explainFiles(cmd *cobra.Command, tok *tokenizer.Tokenizer, cfg stages.ConvertConfig) error {
-	out := bufio.NewWriter(cmd.OutOrStdout())
-	defer out.Flush()
-	enc := tok.NewEncoder()
-	p := pipeline.New(cmd.Context())
-	recs, _, err := stages.Records(p, cfg)
-	if err != nil {
-		return err
+	if rep.O200kTokensJSON > 0 {
+		fmt.Fprintf(w, "o200k_base: %d tokens as JSON (%.1f%% more than ours), %d as YAML; ours are %.1f%% / %.1f%% fewer\n",
+			rep.O200kTokensJSON, 100*(float64(rep.O200kTokensJSON)/float64(rep.Tokens)-1), rep.O200kTokensYAML, 100*rep.VsO200kJSON, 100*rep.VsO200kYAML)
 	}
-	pipeline.Sink(p, "explain", recs, func(_ context.Context, r *stages.Record) error {
-		if r.Done() {
-			fmt.Fprintf(out, "# %s: %s\n", r.Source(), rejectText(r))
-			return nil
-		}
-		ids, st, err := enc.Encode(nil, r.JSON)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "# %s: %d bytes of JSON, %d tokens; %d values, %d fallback\n", r.Source(), len(r.JSON), len(ids), st.Values, st.Fallback)
-		fmt.Fprintf(out, "%6s  %5s  %-11s %-40s %s\n", "pos", "id", "kind", "tokens in context", "JSON")
-		return tok.Explain(out, ids)
-	})
-	return p.Wait()
-}
-
-func rejectText(r *stages.Record) string {
-	if r.Duplicate {
-		return "duplicate"
-	}
-	return "rejected: " + r.Reject.Error()
+	s := rep.Schema
+	fmt.Fprintf(w, "schema coverage: %d values, %d fallback (%.2f%%); keys %d known, %d spelled out, %d off-schema\n",
+		s.Values, s.Fallback, 100*float64(s.Fallback)/float64(max(s.Values, 1)), s.KnownKeys, s.OtherKeys, s.OffSchema)
 }
 
 func newDecodeCmd() *cobra.Command {
@@ -310,7 +179,7 @@ func newDecodeCmd() *cobra.Command {
 on stdin) and prints the document as canonical JSON or YAML. Surplus ids after
 the document are reported; a truncated sequence prints the partial JSON.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tok, err := loadTokenizer(tokPath)
+			tok, err := jobs.LoadTokenizer(tokPath)
 			if err != nil {
 				return err
 			}
@@ -338,44 +207,10 @@ the document are reported; a truncated sequence prints the partial JSON.`,
 			if consumed < len(ids) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "tct: %d surplus ids after the document\n", len(ids)-consumed)
 			}
-			return writeDoc(cmd.OutOrStdout(), doc, format)
+			return canon.WriteDoc(cmd.OutOrStdout(), doc, format)
 		},
 	}
 	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
 	cmd.Flags().StringVar(&format, "format", "yaml", "output format: yaml or json")
 	return cmd
-}
-
-// writeDoc prints a canonical JSON document as JSON or as YAML with the
-// same key order.
-func writeDoc(w io.Writer, doc []byte, format string) error {
-	switch format {
-	case "json":
-		_, err := fmt.Fprintf(w, "%s\n", doc)
-		return err
-	case "yaml":
-		var n yaml.Node
-		if err := yaml.Unmarshal(doc, &n); err != nil { // JSON is YAML: key order is kept
-			return err
-		}
-		clearStyle(&n)
-		enc := yaml.NewEncoder(w)
-		enc.SetIndent(2)
-		if err := enc.Encode(&n); err != nil {
-			return err
-		}
-		return enc.Close()
-	}
-	return fmt.Errorf("--format %q: want yaml or json", format)
-}
-
-// clearStyle drops the flow style JSON input gives, so YAML comes out in block style.
-func clearStyle(n *yaml.Node) {
-	n.Style &^= yaml.FlowStyle
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
-		n.Style &^= yaml.DoubleQuotedStyle
-	}
-	for _, c := range n.Content {
-		clearStyle(c)
-	}
 }

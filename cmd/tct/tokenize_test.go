@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tct-dev/tct/jobs"
 )
 
 // tct tokenize --json reports the documented fields; tct decode turns ids
@@ -29,7 +31,7 @@ func TestTokenizeAndDecodeCLI(t *testing.T) {
 	if rep["roundtrip_failures"].(float64) != 0 || rep["tokens"].(float64) <= 0 || rep["tokens"].(float64) >= rep["o200k_tokens_json"].(float64) {
 		t.Errorf("report: %v", rep)
 	}
-	tok, err := loadTokenizer("")
+	tok, err := jobs.LoadTokenizer("")
 	if err != nil {
 		t.Fatal(err)
 	}

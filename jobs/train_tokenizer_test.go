@@ -1,4 +1,4 @@
-package stages
+package jobs
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 // at the `run` key and runs into the script, and the file keeps it all.
 func TestTrainTokenizerClasses(t *testing.T) {
 	root := classDump(t)
-	cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
+	cfg := TrainTokenizerConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
 		Classes: tokenizer.ClassOptions{Max: 3, MinShare: 0.05}}
 	cfg.Convert.Inputs = []string{root}
 	tok, sum, err := TrainTokenizer(context.Background(), cfg)
@@ -88,7 +88,7 @@ func TestTrainTokenizerClasses(t *testing.T) {
 // letter or digit and one for the rest; the same id spells different text
 // in the two, and the file keeps the setting.
 func TestTrainTokenizerLexStates(t *testing.T) {
-	cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
+	cfg := TrainTokenizerConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
 		Classes: tokenizer.ClassOptions{Max: 3, MinShare: 0.05, Lex: 2}}
 	cfg.Convert.Inputs = []string{classDump(t)}
 	tok, _, err := TrainTokenizer(context.Background(), cfg)
@@ -195,16 +195,16 @@ func tokenString(toks []tokenizer.Token) []byte {
 func TestTrainTokenizerBadSettings(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		set  func(*TrainConfig)
+		set  func(*TrainTokenizerConfig)
 		want string
 	}{
-		{"negative overlearn", func(c *TrainConfig) { c.Overlearn = -0.5 }, "--overlearn"},
-		{"huge overlearn", func(c *TrainConfig) { c.Overlearn = 10 }, "--overlearn"},
-		{"too many lexical states", func(c *TrainConfig) { c.Classes.Lex = tokenizer.MaxLex + 1 }, "--lex-states"},
-		{"negative recall", func(c *TrainConfig) { c.Dict.Recall = -1 }, "--recall"},
-		{"recall over the ENUM slots", func(c *TrainConfig) { c.Dict = tokenizer.DefaultDictOptions(); c.Dict.Recall = c.Dict.EnumSlots }, "--recall"},
+		{"negative overlearn", func(c *TrainTokenizerConfig) { c.Overlearn = -0.5 }, "--overlearn"},
+		{"huge overlearn", func(c *TrainTokenizerConfig) { c.Overlearn = 10 }, "--overlearn"},
+		{"too many lexical states", func(c *TrainTokenizerConfig) { c.Classes.Lex = tokenizer.MaxLex + 1 }, "--lex-states"},
+		{"negative recall", func(c *TrainTokenizerConfig) { c.Dict.Recall = -1 }, "--recall"},
+		{"recall over the ENUM slots", func(c *TrainTokenizerConfig) { c.Dict = tokenizer.DefaultDictOptions(); c.Dict.Recall = c.Dict.EnumSlots }, "--recall"},
 	} {
-		cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16}
+		cfg := TrainTokenizerConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16}
 		cfg.Convert.Inputs = []string{filepath.Join(t.TempDir(), "missing.jsonl")}
 		c.set(&cfg)
 		if _, _, err := TrainTokenizer(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -218,7 +218,7 @@ func TestTrainTokenizerBadSettings(t *testing.T) {
 // learned dictionary leaves them room, and a document that repeats a run
 // script and a line encodes them as one id each, round trip exact.
 func TestTrainTokenizerRecall(t *testing.T) {
-	cfg := TrainConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
+	cfg := TrainTokenizerConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16,
 		Dict: tokenizer.DefaultDictOptions()}
 	cfg.Dict.Recall, cfg.Dict.MinRepos = 8, 1
 	cfg.Convert.Inputs = []string{classDump(t)}
@@ -256,5 +256,12 @@ func TestTrainTokenizerRecall(t *testing.T) {
 	out, n, err := back.Decode(ids)
 	if err != nil || n != len(ids) || string(out) != doc {
 		t.Fatalf("round trip: %v, %d of %d ids\n%s", err, n, len(ids), out)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,4 +1,5 @@
-package pipeline
+// Package progress renders a pipeline's per-stage counters on a terminal.
+package progress
 
 import (
 	"fmt"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/tct-dev/tct/pipeline"
 )
 
 // IsTerminal reports whether w is a terminal (progress is shown only there).
@@ -18,10 +21,10 @@ func IsTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// ShowProgress renders the pipeline's per-stage counters and rates on w until
-// the returned stop function is called. unit names what the first stage
-// counts ("records").
-func ShowProgress(p *Pipeline, w io.Writer, unit string) (stop func()) {
+// Show renders the counters that counts returns (such as a Pipeline's
+// Counts) and their rates on w until the returned stop function is called.
+// unit names what the first stage counts ("records").
+func Show(counts func() []pipeline.StageCount, w io.Writer, unit string) (stop func()) {
 	bar := progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSpinnerType(14),
@@ -44,12 +47,12 @@ func ShowProgress(p *Pipeline, w io.Writer, unit string) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				counts := p.Counts()
-				if len(counts) == 0 {
+				c := counts()
+				if len(c) == 0 {
 					continue
 				}
-				bar.Describe(describe(counts, time.Since(start)))
-				_ = bar.Set64(counts[0].Out)
+				bar.Describe(describe(c, time.Since(start)))
+				_ = bar.Set64(c[0].Out)
 			}
 		}
 	}()
@@ -61,7 +64,7 @@ func ShowProgress(p *Pipeline, w io.Writer, unit string) (stop func()) {
 }
 
 // describe formats "stage in/s" for every stage after the source.
-func describe(counts []StageCount, elapsed time.Duration) string {
+func describe(counts []pipeline.StageCount, elapsed time.Duration) string {
 	var b strings.Builder
 	secs := max(elapsed.Seconds(), 1e-9)
 	for _, c := range counts[1:] {

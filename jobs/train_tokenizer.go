@@ -1,24 +1,23 @@
-package stages
+package jobs
 
 import (
 	"context"
 	"fmt"
-	"io"
-	"runtime"
+	"time"
 
-	"github.com/tct-dev/tct/pipeline"
+	"github.com/tct-dev/tct/stages"
 	"github.com/tct-dev/tct/tokenizer"
 )
 
-// TrainConfig configures `tct train-tokenizer`.
-type TrainConfig struct {
+// TrainTokenizerConfig configures `tct train-tokenizer`.
+type TrainTokenizerConfig struct {
 	Convert   ConvertConfig
 	Schema    []byte  // the JSON Schema the grammar is compiled from
 	Vocab     int     // content vocabulary: base alphabet + merges
 	Positions int     // position tokens of the layout
 	Holdout   float64 // share of repositories kept out of training
 	Seed      uint64
-	MinFreq   int64                  // in occurrences (see SegmentWeightScale)
+	MinFreq   int64                  // in occurrences (see stages.SegmentWeightScale)
 	Dict      tokenizer.DictOptions  // zero KeySlots/EnumSlots: no dictionary
 	Classes   tokenizer.ClassOptions // Max ≤ 1: one shared merge table
 	// Overlearn: learn this share more merges than a table holds, then keep
@@ -29,7 +28,7 @@ type TrainConfig struct {
 // TrainTokenizer reads dumps through the convert stages, counts base-token
 // segments of every document outside the holdout, and learns merges. The
 // result depends only on the inputs and the config, not on worker counts.
-func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer, *Summary, error) {
+func TrainTokenizer(ctx context.Context, cfg TrainTokenizerConfig) (*tokenizer.Tokenizer, *stages.Summary, error) {
 	// Settings first: the passes over the dump take a while.
 	if cfg.Overlearn < 0 || cfg.Overlearn > 4 {
 		return nil, nil, fmt.Errorf("--overlearn %g: want 0 (plain BPE) to 4", cfg.Overlearn)
@@ -45,10 +44,10 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	if err != nil {
 		return nil, nil, err
 	}
-	skip := func(r *Record) bool { return InHoldout(r, cfg.Holdout, cfg.Seed) }
+	skip := func(r *stages.Record) bool { return stages.InHoldout(r, cfg.Holdout, cfg.Seed) }
 	// Pass 1: which values and keys earn a slot of their own, and which
 	// nodes carry enough free text for a merge table of their own.
-	learn := &LearnDictionary{Grammar: g, Skip: skip}
+	learn := &stages.LearnDictionary{Grammar: g, Skip: skip}
 	if _, err := RunWith(ctx, cfg.Convert, learn, nil); err != nil {
 		return nil, nil, err
 	}
@@ -68,7 +67,7 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 		return nil, nil, fmt.Errorf("--vocab %d is smaller than the base alphabet (%d)", cfg.Vocab, g.Size)
 	}
 	// Pass 2: count segments of base tokens per class and learn merges over them.
-	counter := &CountSegments{Grammar: g, Skip: skip}
+	counter := &stages.CountSegments{Grammar: g, Skip: skip}
 	summary, err := RunWith(ctx, cfg.Convert, counter, nil)
 	if err != nil {
 		return nil, nil, err
@@ -81,7 +80,7 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	// byte or END starts there, so the other base ids are free.
 	first := g.FirstMerged()
 	pairs, right, err := tokenizer.TrainClasses(g.Size, g.Tables(), segs,
-		tokenizer.TrainOptions{Merges: learnN, MinFreq: minFreq * SegmentWeightScale, First: first})
+		tokenizer.TrainOptions{Merges: learnN, MinFreq: minFreq * stages.SegmentWeightScale, First: first})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,34 +104,36 @@ func TrainTokenizer(ctx context.Context, cfg TrainConfig) (*tokenizer.Tokenizer,
 	return t, summary, nil
 }
 
-// RunWith runs the convert stages and one more stage over the inputs (on
-// all workers, unordered), with the usual accounting. watch, when set, is
-// started on the pipeline and its stop function called at the end.
-func RunWith(ctx context.Context, cfg ConvertConfig, s Stage, watch func(*pipeline.Pipeline) func()) (*Summary, error) {
-	p := pipeline.New(ctx)
-	recs, ie, err := Records(p, cfg)
+// TrainTokenizerFile trains a tokenizer (TrainTokenizer), writes it to out
+// atomically and returns the summary of `tct train-tokenizer --json`.
+func TrainTokenizerFile(ctx context.Context, cfg TrainTokenizerConfig, out string) (*tokenizer.Tokenizer, map[string]any, error) {
+	start := time.Now()
+	t, sum, err := TrainTokenizer(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	b, err := t.Marshal()
+	if err != nil {
+		return nil, nil, err
 	}
-	w := NewWriter(io.Discard, nil)
-	Drain(p, Apply(p, recs, pipeline.Options{Workers: workers}, s), w)
-	if err := Wait(p, watch); err != nil {
-		return nil, err
+	f, err := CreateOutput(out)
+	if err != nil {
+		return nil, nil, err
 	}
-	for _, e := range ie.Errs {
-		w.Summary.InputErrors = append(w.Summary.InputErrors, e.Error())
+	defer f.Abort()
+	if _, err := f.Write(b); err != nil {
+		return nil, nil, fmt.Errorf("write %s: %w", out, err)
 	}
-	return w.Summary, nil
-}
-
-// Wait waits for the pipeline while watch (if set) shows its progress.
-func Wait(p *pipeline.Pipeline, watch func(*pipeline.Pipeline) func()) error {
-	if watch != nil {
-		defer watch(p)()
+	if err := f.Commit(); err != nil {
+		return nil, nil, err
 	}
-	return p.Wait()
+	if t, err = tokenizer.Parse(b); err != nil { // the fingerprint is of the file
+		return nil, nil, fmt.Errorf("the written file does not load: %w", err)
+	}
+	rep := map[string]any{"out": out, "fingerprint": t.Fingerprint, "content_vocab": t.Layout.Content,
+		"base_alphabet": t.Grammar.Size, "merges": t.MergeCount(), "hidden_merges": t.HiddenCount(),
+		"merge_classes": len(t.Classes) + 1, "lex_states": t.Grammar.Lex(), "merge_tables": len(t.Tables), "recall_slots": t.Grammar.Recall(), "layout": t.Layout, "documents": t.Meta.Documents,
+		"segments": t.Meta.Segments, "read": sum.Read, "written": sum.Written, "rejected": sum.Rejected,
+		"duplicates": sum.Duplicates, "seconds": time.Since(start).Seconds(), "input_errors": sum.InputErrors}
+	return t, rep, nil
 }
