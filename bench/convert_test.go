@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/tct-dev/tct/internal/canon"
 	"github.com/tct-dev/tct/jobs"
