@@ -59,7 +59,9 @@ func TestImportRules(t *testing.T) {
 	}, "the generic runtime knows nothing of ours and no UI")
 	forbidden("shards", func(imp string) bool { return is("stages", "jobs", "model")(imp) || strings.Contains(imp, "gomlx") },
 		"shards know nothing of stages or GoMLX")
-	forbidden("tokenizer", func(imp string) bool { return is("shards", "stages", "jobs", "model")(imp) || strings.Contains(imp, "parquet") },
+	forbidden("tokenizer", func(imp string) bool {
+		return is("shards", "stages", "jobs", "model")(imp) || strings.Contains(imp, "parquet")
+	},
 		"the tokenizer knows nothing of Parquet")
 	forbidden("stages", is("jobs", "model"), "stages do not run jobs")
 }

@@ -202,7 +202,10 @@ func TestTrainTokenizerBadSettings(t *testing.T) {
 		{"huge overlearn", func(c *TrainTokenizerConfig) { c.Overlearn = 10 }, "--overlearn"},
 		{"too many lexical states", func(c *TrainTokenizerConfig) { c.Classes.Lex = tokenizer.MaxLex + 1 }, "--lex-states"},
 		{"negative recall", func(c *TrainTokenizerConfig) { c.Dict.Recall = -1 }, "--recall"},
-		{"recall over the ENUM slots", func(c *TrainTokenizerConfig) { c.Dict = tokenizer.DefaultDictOptions(); c.Dict.Recall = c.Dict.EnumSlots }, "--recall"},
+		{"recall over the ENUM slots", func(c *TrainTokenizerConfig) {
+			c.Dict = tokenizer.DefaultDictOptions()
+			c.Dict.Recall = c.Dict.EnumSlots
+		}, "--recall"},
 	} {
 		cfg := TrainTokenizerConfig{Convert: DefaultConvertConfig(), Schema: configs.WorkflowSchema, Vocab: 1400, Positions: 16}
 		cfg.Convert.Inputs = []string{filepath.Join(t.TempDir(), "missing.jsonl")}
