@@ -3,9 +3,12 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/tct-dev/tct/model"
+	"github.com/tct-dev/tct/model/eval"
 	"github.com/tct-dev/tct/shards"
+	"github.com/tct-dev/tct/tokenizer"
 )
 
 // loaderBatches feeds the model from the Arrow loader of a shard set.
@@ -60,4 +63,28 @@ func valBatches(dir string, man *shards.Manifest, batch int, bpt map[int64]float
 		return nil, err
 	}
 	return &loaderBatches{l: l, bpt: bpt}, nil
+}
+
+// valDocs reads the validation documents of a shard set and annotates their
+// ids (bytes and kind of every target).
+func valDocs(dir string, man *shards.Manifest, tok *tokenizer.Tokenizer) ([]eval.Doc, error) {
+	if man.Tokenizer != tok.Fingerprint {
+		return nil, fmt.Errorf("the shards in %s were made with tokenizer %s, not %s", dir, man.Tokenizer, tok.Fingerprint)
+	}
+	ids, err := shards.ReadDocTokens(dir, man, "val")
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]eval.Doc, len(ids))
+	for i, d := range ids {
+		if docs[i], err = eval.NewDoc(tok, d); err != nil {
+			return nil, fmt.Errorf("%s: validation document %d: %w", dir, i, err)
+		}
+	}
+	return docs, nil
+}
+
+// windowsOf says how the pipeline cut the windows of a shard set.
+func windowsOf(man *shards.Manifest) eval.Windows {
+	return eval.Windows{Layout: man.Layout, Context: man.Config.Context, Stride: man.Config.Stride, Cut: shards.Starts, Window: shards.Window}
 }

@@ -117,16 +117,11 @@ func Eval(ctx context.Context, cfg EvalConfig) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	bpt, err := docBytesPerToken(cfg.Shards, man)
+	val, err := valDocs(cfg.Shards, man, tok)
 	if err != nil {
 		return nil, err
 	}
-	val, err := valBatches(cfg.Shards, man, tr.Cfg.Batch, bpt)
-	if err != nil {
-		return nil, err
-	}
-	defer val.l.Close()
-	rep, err := eval.Evaluate(ctx, tr, tok, val, o)
+	rep, err := eval.Evaluate(ctx, tr, tok, val, windowsOf(man), o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Shards, err)
 	}

@@ -15,15 +15,18 @@ import (
 
 // TrainConfig configures `tct train`.
 type TrainConfig struct {
-	Shards   string   // shard directory of `tct pipeline`
-	Out      string   // run directory
-	Model    string   // a configuration of configs/models.yaml
-	Sets     []string // key=value overrides of the model configuration
-	Steps    int      // train until this step (0: the configuration's)
-	Resume   string   // continue the run in this directory
-	Backend  string   // GoMLX backend spec
-	LogEvery int      // console line every N steps
-	Until    int      // stop at this step, keeping the schedule of Steps
+	Shards  string   // shard directory of `tct pipeline`
+	Out     string   // run directory
+	Model   string   // a configuration of configs/models.yaml
+	Sets    []string // key=value overrides of the model configuration
+	Steps   int      // train until this step (0: the configuration's)
+	Resume  string   // continue the run in this directory
+	Backend string   // GoMLX backend spec
+	// Tokenizer is the shards' tokenizer file ("": the embedded one); with
+	// it validation counts the exact bytes of the targets it scores.
+	Tokenizer string
+	LogEvery  int // console line every N steps
+	Until     int // stop at this step, keeping the schedule of Steps
 }
 
 // Train trains the model on pipeline shards, new or resumed, into a run directory.
@@ -48,7 +51,7 @@ func Train(ctx context.Context, cfg TrainConfig, console io.Writer) (*train.Repo
 		return nil, err
 	}
 	defer src.l.Close()
-	validate, err := validation(run, man, console)
+	validate, err := validation(run, man, cfg.Tokenizer, console)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +124,10 @@ func trainBatches(st *train.State, man *shards.Manifest, resumed bool) (*loaderB
 }
 
 // validation is the evaluation hook of a run: a pass over at most
-// EvalBatches batches of the validation split (nil when there is none).
-func validation(run *train.Run, man *shards.Manifest, console io.Writer) (train.Validation, error) {
+// EvalBatches batches of windows of the validation split (nil when there is
+// none). With the shards' tokenizer at hand every target counts its exact
+// bytes; without it, the average bytes per token of its document.
+func validation(run *train.Run, man *shards.Manifest, tokPath string, console io.Writer) (train.Validation, error) {
 	c := &run.State.Config
 	if v := man.Splits["val"]; c.EvalEvery > 0 && (v == nil || v.Windows == 0) {
 		fmt.Fprintf(console, "no validation split in %s: no evaluation\n", run.State.Shards)
@@ -131,16 +136,33 @@ func validation(run *train.Run, man *shards.Manifest, console io.Writer) (train.
 	if c.EvalEvery <= 0 {
 		return nil, nil
 	}
-	bpt, err := docBytesPerToken(run.State.Shards, man)
+	dir := run.State.Shards
+	if tok, err := LoadTokenizer(tokPath); err == nil && tok.Fingerprint == man.Tokenizer {
+		docs, err := valDocs(dir, man, tok)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, tr *model.Trainer) (train.Val, error) {
+			sc, err := eval.ScoreDocs(ctx, tr, docs, windowsOf(man), c.EvalBatches*c.Batch)
+			if err != nil {
+				return train.Val{}, fmt.Errorf("%s: %w", dir, err)
+			}
+			return train.Val{Loss: sc.Loss, BPB: sc.BPB, Partial: sc.Partial}, nil
+		}, nil
+	}
+	fmt.Fprintf(console, "the shards' tokenizer %s is not at hand (--tokenizer): bits per byte count the average bytes per token of each document\n", man.Tokenizer)
+	bpt, err := docBytesPerToken(dir, man)
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, tr *model.Trainer) (float64, float64, error) {
-		val, err := valBatches(run.State.Shards, man, c.Batch, bpt)
+	return func(ctx context.Context, tr *model.Trainer) (train.Val, error) {
+		val, err := valBatches(dir, man, c.Batch, bpt)
 		if err != nil {
-			return 0, 0, err
+			return train.Val{}, err
 		}
 		defer val.l.Close()
-		return eval.Loss(ctx, tr, val, c.EvalBatches)
+		loss, bpb, err := eval.Loss(ctx, tr, val, c.EvalBatches)
+		partial := c.EvalBatches > 0 && int64(c.EvalBatches) < val.l.EpochBatches()
+		return train.Val{Loss: loss, BPB: bpb, Partial: partial}, err
 	}, nil
 }

@@ -142,8 +142,12 @@ func MaskedLoss(labels, predictions []*Node) *Node {
 // maskedLossSum gives the summed cross-entropy (nats) over unmasked targets
 // and their number.
 func maskedLossSum(targets, mask, logits *Node) (sum, count *Node) {
+	return ReduceAllSum(maskedNLL(targets, mask, logits)), ReduceAllSum(mask)
+}
+
+// maskedNLL is the cross-entropy (nats) of every target [B, T], 0 where masked.
+func maskedNLL(targets, mask, logits *Node) *Node {
 	logp := LogSoftmax(logits, -1)
 	onehot := OneHot(targets, logits.Shape().Dimensions[2], dtypes.Float32)
-	nll := Neg(ReduceSum(Mul(onehot, logp), -1)) // [B, T]
-	return ReduceAllSum(Mul(nll, mask)), ReduceAllSum(mask)
+	return Mul(Neg(ReduceSum(Mul(onehot, logp), -1)), mask)
 }

@@ -45,6 +45,7 @@ type Trainer struct {
 	tr      *train.Trainer
 	ckpt    *checkpoint.Handler
 	evalFn  *gm.Exec
+	nllFn   *gm.Exec // per-target loss, compiled on first use
 	stats   *gm.Scope
 }
 
@@ -92,6 +93,12 @@ func NewTrainer(cfg Config, backendSpec, ckptDir string) (*Trainer, error) {
 		logits := cfg.Logits(scope.In("gpt"), inputs[0])
 		sum, count := maskedLossSum(inputs[1], inputs[2], logits)
 		return []*Node{sum, count}
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.nllFn, err = gm.NewExec(backend, store, func(scope *gm.Scope, inputs []*Node) []*Node {
+		return []*Node{maskedNLL(inputs[1], inputs[2], cfg.Logits(scope.In("gpt"), inputs[0]))}
 	})
 	if err != nil {
 		return nil, err
@@ -145,6 +152,18 @@ func (t *Trainer) EvalSum(b *Batch) (sum, count float64, err error) {
 	defer out[0].FinalizeAll()
 	defer out[1].FinalizeAll()
 	return scalar(out[0]), scalar(out[1]), nil
+}
+
+// EvalTargets returns the loss (nats) of every target of the batch, B*C
+// row-major, 0 where the mask is 0.
+func (t *Trainer) EvalTargets(b *Batch) ([]float32, error) {
+	in, tg, mask := t.tensors(b)
+	out, err := t.nllFn.Exec(in, tg, mask)
+	if err != nil {
+		return nil, err
+	}
+	defer out[0].FinalizeAll()
+	return tensors.MustCopyFlatData[float32](out[0]), nil
 }
 
 // GlobalStep is the number of optimizer steps taken (restored by checkpoints).

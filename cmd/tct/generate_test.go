@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,7 @@ import (
 func TestGenerateConstrained(t *testing.T) {
 	sh := shardsForTraining(t, "../../testdata/dump", "../../testdata/dump.jsonl")
 	runDir := filepath.Join(t.TempDir(), "run")
-	if _, stderr, err := run(t, "train", "--shards", sh, "--config", "tiny", "--out", runDir, "--steps", "12", "--set", "eval_every=0"); err != nil {
+	if _, stderr, err := run(t, "train", "--shards", sh, "--config", "tiny", "--out", runDir, "--steps", "12", "--set", "eval_every=12", "--set", "eval_batches=0"); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	trained, err := train.Open(runDir)
@@ -81,5 +82,24 @@ func TestGenerateConstrained(t *testing.T) {
 	}
 	if !(rep.ValBPB > 0 && rep.ValLoss > 0) || rep.Constrained.Samples != 0 {
 		t.Errorf("eval -n 0: val loss %v, bpb %v, %v samples", rep.ValLoss, rep.ValBPB, rep.Constrained.Samples)
+	}
+	// The loss by kind of target adds up to the loss and bits per byte.
+	var bits, bytes float64
+	var targets int64
+	for kind, k := range rep.ByKind {
+		if k.Targets <= 0 || k.Bits <= 0 || k.Bytes < 0 {
+			t.Errorf("kind %s: %+v", kind, k)
+		}
+		bits, bytes, targets = bits+k.Bits, bytes+k.Bytes, targets+k.Targets
+	}
+	if len(rep.ByKind) < 4 || targets != rep.ValTargets || math.Abs(bits/bytes-rep.ValBPB) > 1e-9 ||
+		math.Abs(bits*math.Ln2/float64(targets)-rep.ValLoss) > 1e-9 {
+		t.Errorf("by kind: %d kinds, %d targets (%d), %v bits per byte (%v)", len(rep.ByKind), targets, rep.ValTargets, bits/bytes, rep.ValBPB)
+	}
+	// Training's validation of the last step (the whole split, the same
+	// checkpoint) says what eval says.
+	lines := readLogLines(t, runDir)
+	if last := lines[len(lines)-1]; last.ValPartial || math.Abs(last.ValBPB-rep.ValBPB) > 1e-4 || math.Abs(last.ValLoss-rep.ValLoss) > 1e-4 {
+		t.Errorf("training's validation %+v, eval %v loss %v bits per byte", last, rep.ValLoss, rep.ValBPB)
 	}
 }

@@ -52,6 +52,7 @@ RUN_DIR/loss.png plots training and validation loss against tokens seen.`,
 	fs.StringVarP(&cfg.Out, "out", "o", "", "run directory")
 	fs.StringVar(&cfg.Backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go:ops_sequential)")
 	fs.StringVar(&cfg.Resume, "resume", "", "continue the run in this directory")
+	fs.StringVar(&cfg.Tokenizer, "tokenizer", "", "the shards' tokenizer file, for exact bits per byte (default: the embedded one)")
 	fs.StringArrayVar(&cfg.Sets, "set", nil, "override a config field: key=value (repeatable)")
 	fs.IntVar(&cfg.Steps, "steps", 0, "train until this many steps (overrides the config)")
 	fs.IntVar(&cfg.LogEvery, "log-every", 10, "console line every N steps (log.jsonl has every step)")

@@ -27,8 +27,10 @@ type SampleStats struct {
 
 // Report is the outcome of Evaluate.
 type Report struct {
-	ValLoss       float64     `json:"val_loss"`
-	ValBPB        float64     `json:"val_bpb"`
+	ValLoss       float64              `json:"val_loss"`
+	ValBPB        float64              `json:"val_bpb"`
+	ValTargets    int64                `json:"val_targets"`
+	ByKind        map[string]*KindLoss `json:"by_kind"` // bits and bytes by kind of target: they add up to val_bpb
 	Constrained   SampleStats `json:"constrained"`
 	Unconstrained SampleStats `json:"unconstrained"`
 	Examples      []string    `json:"examples"` // a few constrained samples as YAML
@@ -43,14 +45,15 @@ type Options struct {
 	Corpus      [][]byte   // training documents, the reference distribution of fields
 }
 
-// Evaluate scores tr: the loss and bits per byte over the whole of val, then
-// o.N samples with the grammar mask and o.N without.
-func Evaluate(ctx context.Context, tr *model.Trainer, tok *tokenizer.Tokenizer, val model.Batches, o Options) (*Report, error) {
-	rep := &Report{}
-	var err error
-	if rep.ValLoss, rep.ValBPB, err = Loss(ctx, tr, val, 0); err != nil {
+// Evaluate scores tr: the loss and bits per byte over every window of the
+// held-out documents, by kind of target, then o.N samples with the grammar
+// mask and o.N without.
+func Evaluate(ctx context.Context, tr *model.Trainer, tok *tokenizer.Tokenizer, val []Doc, w Windows, o Options) (*Report, error) {
+	sc, err := ScoreDocs(ctx, tr, val, w, 0)
+	if err != nil {
 		return nil, err
 	}
+	rep := &Report{ValLoss: sc.Loss, ValBPB: sc.BPB, ValTargets: sc.Targets, ByKind: sc.ByKind}
 	if o.N <= 0 {
 		return rep, nil
 	}
@@ -131,8 +134,31 @@ func (r *Report) Markdown(runDir string) string {
 		fmt.Fprintf(&b, "| %s | %d | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.2f | %.2f | %.2f | %.1f | %.0f%% |\n", x.name, s.Samples, 100*s.Complete,
 			100*s.ValidOurs, 100*s.ValidOfComplete, 100*s.ValidSchemaStore, s.TV["uses"], s.TV["runs-on"], s.TV["on"], s.MsPerToken, 100*s.MaskShare)
 	}
+	if len(r.ByKind) > 0 {
+		b.WriteString(r.kindTable())
+	}
 	for i, e := range r.Examples {
 		fmt.Fprintf(&b, "\n## Sample %d\n\n```yaml\n%s```\n", i+1, e)
+	}
+	return b.String()
+}
+
+// kindTable renders the loss by kind of target.
+func (r *Report) kindTable() string {
+	var b strings.Builder
+	b.WriteString("\n| target kind | targets | share of bits | bits per target | bits per byte |\n|---|---:|---:|---:|---:|\n")
+	sc := &Score{ByKind: r.ByKind}
+	var total float64
+	for _, k := range r.ByKind {
+		total += k.Bits
+	}
+	for _, name := range sc.Kinds() {
+		k := r.ByKind[name]
+		bpb := 0.0
+		if k.Bytes > 0 {
+			bpb = k.Bits / k.Bytes
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.1f%% | %.3f | %.3f |\n", name, k.Targets, 100*k.Bits/total, k.Bits/float64(k.Targets), bpb)
 	}
 	return b.String()
 }

@@ -20,9 +20,15 @@ type Source interface {
 	State() (json.RawMessage, error)
 }
 
-// Validation scores the model on held-out data: the mean loss per target
-// (nats) and bits per byte of canonical JSON.
-type Validation func(ctx context.Context, tr *model.Trainer) (loss, bpb float64, err error)
+// Validation scores the model on held-out data.
+type Validation func(ctx context.Context, tr *model.Trainer) (Val, error)
+
+// Val is a validation result: the mean loss per target (nats) and bits per
+// byte of canonical JSON; Partial when only part of the split was scored.
+type Val struct {
+	Loss, BPB float64
+	Partial   bool
+}
 
 // Options steer Fit; the schedule and the cadence of evaluation and
 // checkpoints come from the run's model.Config.
@@ -129,9 +135,11 @@ func (f *fit) step(ctx context.Context) error {
 	done := step >= f.last
 	c := f.tr.Cfg
 	if f.o.Validate != nil && c.EvalEvery > 0 && (step%int64(c.EvalEvery) == 0 || done) {
-		if line.ValLoss, line.ValBPB, err = f.o.Validate(ctx, f.tr); err != nil {
+		v, err := f.o.Validate(ctx, f.tr)
+		if err != nil {
 			return err
 		}
+		line.ValLoss, line.ValBPB, line.ValPartial = v.Loss, v.BPB, v.Partial
 		f.rep.ValLoss, f.rep.ValBPB = line.ValLoss, line.ValBPB
 	}
 	if err := f.record(line, done); err != nil {
@@ -178,6 +186,9 @@ func (f *fit) record(line Line, done bool) error {
 	fmt.Fprintf(w, "step %5d  loss %.4f  lr %.2e  |g| %.3f  %7.0f tok/s  wait %4.1f%%", line.Step, line.Loss, line.LR, line.GradNorm, line.TokensPerS, 100*line.DataWait)
 	if line.ValLoss > 0 {
 		fmt.Fprintf(w, "  val %.4f  %.4f bpb", line.ValLoss, line.ValBPB)
+		if line.ValPartial {
+			fmt.Fprint(w, " (partial)")
+		}
 	}
 	_, err := fmt.Fprintln(w)
 	return err

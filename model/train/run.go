@@ -41,6 +41,7 @@ type Line struct {
 	DataWait   float64 `json:"data_wait,omitempty"` // share of step time spent waiting for batches
 	ValLoss    float64 `json:"val_loss,omitempty"`
 	ValBPB     float64 `json:"val_bpb,omitempty"`
+	ValPartial bool    `json:"val_partial,omitempty"` // validation scored part of the split (eval_batches)
 }
 
 // Run is a run directory: state.json, log.jsonl, checkpoints/, best/, loss.png.
