@@ -31,9 +31,9 @@ type Report struct {
 	ValBPB        float64              `json:"val_bpb"`
 	ValTargets    int64                `json:"val_targets"`
 	ByKind        map[string]*KindLoss `json:"by_kind"` // bits and bytes by kind of target: they add up to val_bpb
-	Constrained   SampleStats `json:"constrained"`
-	Unconstrained SampleStats `json:"unconstrained"`
-	Examples      []string    `json:"examples"` // a few constrained samples as YAML
+	Constrained   SampleStats          `json:"constrained"`
+	Unconstrained SampleStats          `json:"unconstrained"`
+	Examples      []string             `json:"examples"` // a few constrained samples as YAML
 }
 
 // Options say what to measure besides the loss.
