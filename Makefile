@@ -22,7 +22,7 @@ interop:
 
 # Retrain the shipped tokenizer on the shared corpus (deterministic: same bytes every time).
 tokenizer:
-	$(GO) run ./cmd/tct train-tokenizer $(SHARED)/corpus/workflows.jsonl.zst --vocab 8192 --holdout 0.1 --seed 1 --out configs/tokenizer.json
+	$(GO) run ./cmd/tct train-tokenizer $(SHARED)/corpus/workflows.jsonl.zst $(SHARED)/corpus/extra/workflows.jsonl.zst --vocab 8192 --holdout 0.1 --seed 1 --out configs/tokenizer.json
 
 # The whole test suite (what CI runs).
 test:

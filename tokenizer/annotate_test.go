@@ -9,14 +9,23 @@ import (
 	"github.com/tct-dev/tct/tokenizer"
 )
 
-// Annotations of the shipped tokenizer on the corpus: the texts spell the
-// document, the bytes add up to its length, every id has a known kind, and
-// every kind occurs.
+// Annotations of the shipped and the rich tokenizer on the corpus: the
+// texts spell the document, the bytes add up to its length, every id has a
+// known kind, and every kind occurs (recall and several tables in the rich one).
 func TestAnnotate(t *testing.T) {
-	tok, err := tokenizer.Parse(configs.Tokenizer)
+	shipped, err := tokenizer.Parse(configs.Tokenizer)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rich, err := tokenizer.Load("testdata/rich.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	annotateCorpus(t, shipped, tokenizer.KindStructure, tokenizer.KindKey, tokenizer.KindValue, tokenizer.KindByte, "merge:0")
+	annotateCorpus(t, rich, tokenizer.KindStructure, tokenizer.KindKey, tokenizer.KindValue, tokenizer.KindRecall, tokenizer.KindByte, "merge:0", "merge:15")
+}
+
+func annotateCorpus(t *testing.T, tok *tokenizer.Tokenizer, want ...string) {
 	docs := loadCorpus(t)
 	enc := tok.NewEncoder()
 	kinds := map[string]int{}
@@ -43,7 +52,7 @@ func TestAnnotate(t *testing.T) {
 			t.Fatalf("doc %d: annotations spell %d bytes, the document has %d", i, n, len(doc))
 		}
 	}
-	for _, k := range []string{tokenizer.KindStructure, tokenizer.KindKey, tokenizer.KindValue, tokenizer.KindRecall, tokenizer.KindByte, "merge:0"} {
+	for _, k := range want {
 		if kinds[k] == 0 {
 			t.Errorf("no id of kind %s (%v)", k, kinds)
 		}

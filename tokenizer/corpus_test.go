@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tct-dev/tct/configs"
 	"github.com/tct-dev/tct/stages"
 	"github.com/tct-dev/tct/tokenizer"
 )
@@ -99,9 +98,9 @@ func TestCorpusRoundTrip(t *testing.T) {
 
 // The encoder's merge class of every base token is the class the machine
 // reads from its state before that token: decoding picks the table the
-// encoder picked. Checked on every document under the shipped tokenizer.
+// encoder picked. Checked on every document under the rich tokenizer.
 func TestClassAgreement(t *testing.T) {
-	tok, err := tokenizer.Parse(configs.Tokenizer)
+	tok, err := tokenizer.Load("testdata/rich.json")
 	if err != nil {
 		t.Fatal(err)
 	}

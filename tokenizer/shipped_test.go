@@ -2,6 +2,7 @@ package tokenizer_test
 
 import (
 	"bytes"
+	"os"
 	"testing"
 	"time"
 
@@ -11,9 +12,26 @@ import (
 
 // The shipped tokenizer: loads fast, re-marshals to the same bytes, and
 // round-trips every converted document of the corpus with ids in range.
+// The shipped tokenizer is the one-table one (one merge table, plain BPE, no
+// recall); testdata/rich.json is the rich variant (16 tables, pruned,
+// recall), trained on the first dump with the Rich* options.
 func TestShippedTokenizer(t *testing.T) {
+	rich, err := os.ReadFile("testdata/rich.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		file []byte
+		rich bool
+	}{{"shipped", configs.Tokenizer, false}, {"rich", rich, true}} {
+		t.Run(c.name, func(t *testing.T) { checkTokenizerFile(t, c.file, c.rich) })
+	}
+}
+
+func checkTokenizerFile(t *testing.T, file []byte, rich bool) {
 	start := time.Now()
-	tok, err := tokenizer.Parse(configs.Tokenizer)
+	tok, err := tokenizer.Parse(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +39,7 @@ func TestShippedTokenizer(t *testing.T) {
 		t.Logf("load took %v (target 50 ms; the race detector and a busy machine slow it)", d)
 	}
 	again, err := tok.Marshal()
-	if err != nil || !bytes.Equal(again, configs.Tokenizer) {
+	if err != nil || !bytes.Equal(again, file) {
 		t.Fatalf("re-marshal differs (%v)", err)
 	}
 	l := tok.Layout
@@ -51,8 +69,8 @@ func TestShippedTokenizer(t *testing.T) {
 		total += len(ids)
 	}
 	t.Logf("%d documents, %d tokens, %d values and lines recalled", len(docs), total, recalled)
-	// Recall is on, and repeated values and lines of real workflows use it.
-	if tok.Grammar.Recall() == 0 || recalled < len(docs) {
+	// In the rich variant recall is on, and repeated values and lines of real workflows use it.
+	if rich != (tok.Grammar.Recall() > 0) || rich && recalled < len(docs) || !rich && recalled > 0 {
 		t.Errorf("%d recall slots; %d values and lines recalled in %d documents", tok.Grammar.Recall(), recalled, len(docs))
 	}
 	// Surplus and truncation are reported.
@@ -68,7 +86,10 @@ func TestShippedTokenizer(t *testing.T) {
 	}
 	// Pruned tables hold hidden merges (expansion steps) past the content ids.
 	t0 := tok.Tables[0]
-	if t0.Hidden == 0 || t0.Size() != l.Content || t0.Expansion(int32(t0.Size())) != nil {
-		t.Errorf("table 0: %d hidden merges, %d content ids; want pruning, a full table", t0.Hidden, t0.Size())
+	if rich != (t0.Hidden > 0) || t0.Size() != l.Content || t0.Expansion(int32(t0.Size())) != nil {
+		t.Errorf("table 0: %d hidden merges, %d content ids; want a full table, pruned in the rich variant", t0.Hidden, t0.Size())
+	}
+	if rich != (len(tok.Tables) > 1) {
+		t.Errorf("%d merge tables", len(tok.Tables))
 	}
 }

@@ -34,19 +34,20 @@ func newTrainTokenizerCmd() *cobra.Command {
 		Long: `train-tokenizer reads dumps like convert, compiles the workflow schema into the
 base alphabet, learns a dictionary of frequent values and open-map keys per
 schema position (pass 1), then BPE merges over base-token segments (pass 2),
-up to --vocab content ids. The schema positions that carry the most free text
-(run scripts, env values, step names...) get merge classes of their own
-(--classes), and each class a table per lexical state (--lex-states: after
-a letter or digit, or not): an id means what the table of its grammar state
-and the byte before it says, so each table has the whole merge range. With
---overlearn, more merges are learned than a table holds and those the
-shortest spelling of the training text uses most are kept. With --recall, a
-string that repeats one spelled earlier at the same schema position of the
-document is one token.
+up to --vocab content ids. The default is the one-table tokenizer (one merge
+table, plain BPE, no recall): the model trained on it reaches fewer bits per
+byte than on the richer variants, which compress better (docs/tokenizer.md).
+Those stay behind flags: the schema positions that carry the most free text
+get merge classes of their own (--classes 8), each class a table per lexical
+state (--lex-states 2: after a letter or digit, or not); --overlearn 0.25
+learns more merges than a table holds and keeps those the shortest spelling
+uses most; --recall 64 makes a string that repeats one spelled earlier at the
+same schema position of the document one token.
 Repositories in the holdout share are left out, so
 the tokenizer can be measured on repositories it never saw. The same inputs
 and flags always give a byte-identical file, whatever --workers is.`,
-		Example: "  tct train-tokenizer ../shared/corpus/workflows.jsonl.zst --vocab 8192 --out configs/tokenizer.json",
+		Example: `  tct train-tokenizer ../shared/corpus/workflows.jsonl.zst ../shared/corpus/extra/workflows.jsonl.zst --out configs/tokenizer.json
+  tct train-tokenizer ../shared/corpus/workflows.jsonl.zst --classes 8 --lex-states 2 --overlearn 0.25 --recall 64 --out rich.json`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {

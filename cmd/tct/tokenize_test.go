@@ -62,7 +62,7 @@ func TestTrainTokenizerCLI(t *testing.T) {
 	train := func(out string) map[string]any {
 		t.Helper()
 		stdout, stderr, err := run(t, "train-tokenizer", "../../testdata/dump", "../../testdata/dump.jsonl", "--vocab", "1300",
-			"--holdout", "0", "--classes", "3", "--class-min-share", "0.05", "--overlearn", "0.5", "--out", out, "--json")
+			"--holdout", "0", "--classes", "3", "--lex-states", "2", "--class-min-share", "0.05", "--overlearn", "0.5", "--out", out, "--json")
 		if err != nil {
 			t.Fatalf("%v\n%s", err, stderr)
 		}
