@@ -96,11 +96,15 @@ type EvalConfig struct {
 	Run, Shards, Tokenizer, Backend string
 	SchemaStore                     string // SchemaStore's workflow schema, to validate against it too
 	N, MaxTokens                    int
+	Ngram                           int // the order of the n-gram floor to report beside the model (0: none)
 }
 
 // Eval scores the best checkpoint of a run on the validation split of its
 // shards and by the validity of its samples.
 func Eval(ctx context.Context, cfg EvalConfig) (*eval.Report, error) {
+	if cfg.Run == "" && cfg.Ngram > 0 {
+		return ngramOnly(cfg)
+	}
 	tr, tok, err := loadRun(cfg.Run, cfg.Tokenizer, cfg.Backend)
 	if err != nil {
 		return nil, err
@@ -125,7 +129,44 @@ func Eval(ctx context.Context, cfg EvalConfig) (*eval.Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Shards, err)
 	}
-	return rep, nil
+	if cfg.Ngram > 0 {
+		rep.Ngram, err = ngramFloor(cfg, man, tok, val)
+	}
+	return rep, err
+}
+
+// ngramOnly reports the n-gram floor of a shard set, without a model.
+func ngramOnly(cfg EvalConfig) (*eval.Report, error) {
+	tok, err := LoadTokenizer(cfg.Tokenizer)
+	if err != nil {
+		return nil, err
+	}
+	man, err := shards.ReadManifest(cfg.Shards)
+	if err != nil {
+		return nil, err
+	}
+	val, err := valDocs(cfg.Shards, man, tok)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ngramFloor(cfg, man, tok, val)
+	if err != nil {
+		return nil, err
+	}
+	return &eval.Report{Ngram: f}, nil
+}
+
+// ngramFloor counts the n-gram model on the training split and scores val.
+func ngramFloor(cfg EvalConfig, man *shards.Manifest, tok *tokenizer.Tokenizer, val []eval.Doc) (*eval.Floor, error) {
+	train, err := shards.ReadDocTokens(cfg.Shards, man, "train")
+	if err != nil {
+		return nil, err
+	}
+	f, err := eval.NgramFloor(train, val, cfg.Ngram, tok.Layout.Content)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Shards, err)
+	}
+	return f, nil
 }
 
 // evalOptions compiles the schemas and reads the training documents.

@@ -22,7 +22,11 @@ share that decode completely, the share valid under our schema and under
 SchemaStore's, and how far the generated actions (uses), runners (runs-on) and
 triggers (on) are from the corpus distribution (total-variation distance,
 against the training documents of the shards). --report writes a Markdown
-summary with a few samples.`,
+summary with a few samples. --ngram N adds the floor a model must beat: an
+interpolated Kneser-Ney N-gram model of the same ids counted on the training
+split, scored on the same validation documents (no --checkpoint: only it).`,
+		Example: `  tct eval --checkpoint runs/tiny --shards out/shards -n 8 --ngram 6
+  tct eval --shards out/shards --ngram 6 --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rep, err := jobs.Eval(cmd.Context(), cfg)
 			if err != nil {
@@ -47,6 +51,7 @@ summary with a few samples.`,
 	fs.IntVarP(&cfg.N, "n", "n", 16, "samples with and without constraints (0: loss and bits per byte only)")
 	fs.IntVar(&cfg.MaxTokens, "max-tokens", 0, "stop a sample after this many ids (default: the context)")
 	fs.StringVar(&cfg.SchemaStore, "schemastore", "", "SchemaStore's github-workflow.json, to validate against it too")
+	fs.IntVar(&cfg.Ngram, "ngram", 0, "also report the n-gram floor of this order (Kneser-Ney, counted on the training split); without --checkpoint, only it")
 	fs.StringVar(&mdPath, "report", "", "write a Markdown summary here")
 	fs.StringVar(&cfg.Tokenizer, "tokenizer", "", "tokenizer file (default: the embedded one)")
 	fs.StringVar(&cfg.Backend, "backend", "", "GoMLX backend")

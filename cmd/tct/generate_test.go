@@ -72,7 +72,7 @@ func TestGenerateConstrained(t *testing.T) {
 		}
 	}
 	// eval -n 0: the loss and bits per byte over the whole validation split, no samples.
-	out, stderr, err := run(t, "eval", "--checkpoint", runDir, "--shards", sh, "-n", "0", "--json")
+	out, stderr, err := run(t, "eval", "--checkpoint", runDir, "--shards", sh, "-n", "0", "--ngram", "3", "--json")
 	if err != nil {
 		t.Fatalf("eval -n 0: %v\n%s", err, stderr)
 	}
@@ -82,6 +82,9 @@ func TestGenerateConstrained(t *testing.T) {
 	}
 	if !(rep.ValBPB > 0 && rep.ValLoss > 0) || rep.Constrained.Samples != 0 {
 		t.Errorf("eval -n 0: val loss %v, bpb %v, %v samples", rep.ValLoss, rep.ValBPB, rep.Constrained.Samples)
+	}
+	if rep.Ngram == nil || rep.Ngram.Order != 3 || !(rep.Ngram.BPB > 0) || math.Abs(rep.Ngram.Bytes-bytesOf(rep)) > 1e-6 {
+		t.Errorf("n-gram floor: %+v", rep.Ngram)
 	}
 	// The loss by kind of target adds up to the loss and bits per byte.
 	var bits, bytes float64
@@ -102,4 +105,13 @@ func TestGenerateConstrained(t *testing.T) {
 	if last := lines[len(lines)-1]; last.ValPartial || math.Abs(last.ValBPB-rep.ValBPB) > 1e-4 || math.Abs(last.ValLoss-rep.ValLoss) > 1e-4 {
 		t.Errorf("training's validation %+v, eval %v loss %v bits per byte", last, rep.ValLoss, rep.ValBPB)
 	}
+}
+
+// bytesOf is the bytes every scored target stands for.
+func bytesOf(r eval.Report) float64 {
+	var n float64
+	for _, k := range r.ByKind {
+		n += k.Bytes
+	}
+	return n
 }

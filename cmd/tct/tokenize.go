@@ -48,7 +48,7 @@ the tokenizer can be measured on repositories it never saw. The same inputs
 and flags always give a byte-identical file, whatever --workers is.`,
 		Example: `  tct train-tokenizer ../shared/corpus/workflows.jsonl.zst ../shared/corpus/extra/workflows.jsonl.zst --out configs/tokenizer.json
   tct train-tokenizer ../shared/corpus/workflows.jsonl.zst --classes 8 --lex-states 2 --overlearn 0.25 --recall 64 --out rich.json`,
-		Args:    cobra.MinimumNArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return fmt.Errorf("--out is required")

@@ -34,6 +34,8 @@ type Report struct {
 	Constrained   SampleStats          `json:"constrained"`
 	Unconstrained SampleStats          `json:"unconstrained"`
 	Examples      []string             `json:"examples"` // a few constrained samples as YAML
+	// Ngram is the n-gram floor on the same documents (eval --ngram).
+	Ngram *Floor `json:"ngram,omitempty"`
 }
 
 // Options say what to measure besides the loss.
@@ -124,7 +126,18 @@ func examples(docs [][]byte, k int) []string {
 // Markdown renders the report of the run in runDir.
 func (r *Report) Markdown(runDir string) string {
 	var b strings.Builder
+	if r.ValTargets == 0 && r.Ngram != nil { // the floor alone
+		fmt.Fprintf(&b, "The %d-gram floor (interpolated Kneser-Ney) on the validation documents: **%.4f bits per byte** of canonical JSON.\n", r.Ngram.Order, r.Ngram.BPB)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "# Evaluation of %s\n\nValidation loss %.4f nats/token, **%.4f bits per byte** of canonical JSON.\n\n", runDir, r.ValLoss, r.ValBPB)
+	if f := r.Ngram; f != nil {
+		fmt.Fprintf(&b, "The %d-gram floor (interpolated Kneser-Ney, same documents): %.4f bits per byte", f.Order, f.BPB)
+		if r.ValBPB > 0 {
+			fmt.Fprintf(&b, "; the model needs %.1f%% fewer", 100*(1-r.ValBPB/f.BPB))
+		}
+		b.WriteString(".\n\n")
+	}
 	fmt.Fprintf(&b, "| sampling | samples | complete | valid (our schema) | complete ones valid (ours) | valid (SchemaStore) | TV uses | TV runs-on | TV on | ms/token | mask share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, x := range []struct {
 		name string
