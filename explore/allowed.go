@@ -37,7 +37,7 @@ func (s *Server) allowedAt(d *doc, pos int) (*Allowed, error) {
 	}
 	a := ann[pos]
 	res := &Allowed{Pos: pos, Count: len(set), Strict: strict, Model: s.model != nil,
-		Actual: Token{ID: a.ID, Text: a.Text, Kind: a.Kind, Path: a.Path, Table: a.Table, Base: a.Base}}
+		Actual: newToken(a)}
 	if s.model != nil {
 		var mass float64
 		if res.Choices, mass, err = s.model.ranked(d.ids, pos, set, maxChoices); err != nil {
@@ -55,7 +55,8 @@ func (s *Server) allowedAt(d *doc, pos int) (*Allowed, error) {
 		if err != nil {
 			return nil, fmt.Errorf("allowed id %d at position %d: %w", res.Choices[i].ID, pos, err)
 		}
-		res.Choices[i].Text, res.Choices[i].Kind = ann[pos].Text, ann[pos].Kind
+		res.Choices[i].Text, _ = visible(ann[pos].Text)
+		res.Choices[i].Kind = ann[pos].Kind
 	}
 	return res, nil
 }

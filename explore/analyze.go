@@ -3,6 +3,8 @@ package explore
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	tiktoken "github.com/tiktoken-go/tokenizer"
 
@@ -13,7 +15,9 @@ import (
 // Token is one content id of a document as the page shows it.
 type Token struct {
 	ID    int32    `json:"id"`
-	Text  string   `json:"text"`
+	Text  string   `json:"text"` // see visible
+	Bytes int      `json:"bytes"`
+	Split bool     `json:"split,omitempty"` // the id splits a UTF-8 character: Text shows its bytes as \xNN
 	Kind  string   `json:"kind"`
 	Path  string   `json:"path"`
 	Table int      `json:"table"`
@@ -91,7 +95,7 @@ func (a *analyzer) result(d *doc) (*Result, error) {
 	}
 	res := &Result{Tokens: make([]Token, len(ann)), Count: len(d.ids), BytesJSON: len(d.json), BytesYAML: len(d.yaml)}
 	for i, x := range ann {
-		res.Tokens[i] = Token{ID: x.ID, Text: x.Text, Kind: x.Kind, Path: x.Path, Table: x.Table, Base: x.Base}
+		res.Tokens[i] = newToken(x)
 	}
 	if _, res.O200kTextJ, err = a.o200k.Encode(string(d.json)); err != nil {
 		return nil, err
@@ -100,5 +104,34 @@ func (a *analyzer) result(d *doc) (*Result, error) {
 		return nil, err
 	}
 	res.O200kJSON, res.O200kYAML = len(res.O200kTextJ), len(res.O200kTextY)
+	for _, toks := range [][]string{res.O200kTextJ, res.O200kTextY} {
+		for i, t := range toks {
+			toks[i], _ = visible(t)
+		}
+	}
 	return res, nil
+}
+
+func newToken(a tokenizer.Annotation) Token {
+	text, split := visible(a.Text)
+	return Token{ID: a.ID, Text: text, Bytes: a.Bytes, Split: split, Kind: a.Kind, Path: a.Path, Table: a.Table, Base: a.Base}
+}
+
+// visible returns s with the bytes that are not UTF-8 on their own (a
+// character split between tokens) written as \xNN, and whether there were any.
+func visible(s string) (string, bool) {
+	if utf8.ValidString(s) {
+		return s, false
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String(), true
 }
