@@ -2,6 +2,7 @@ package explore
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tct-dev/tct/tokenizer"
 )
@@ -15,7 +16,7 @@ type Allowed struct {
 	Strict  bool     `json:"strict"`         // false: the document leaves the strict grammar before pos
 	Model   bool     `json:"model"`          // the choices are ranked by the model
 	Mass    *float64 `json:"mass,omitempty"` // the model's probability on the allowed ids
-	Choices []Choice `json:"choices"`        // the model's top choices, or the first allowed ids
+	Choices []Choice `json:"choices"`        // the model's top choices, or allowed ids, the schema's first
 }
 
 // maxChoices is how many allowed ids the answer lists.
@@ -45,7 +46,7 @@ func (s *Server) allowedAt(d *doc, pos int) (*Allowed, error) {
 		}
 		res.Mass = &mass
 	} else {
-		for _, id := range set[:min(maxChoices, len(set))] {
+		for _, id := range schemaFirst(set, tok.Grammar.Size)[:min(maxChoices, len(set))] {
 			res.Choices = append(res.Choices, Choice{ID: int32(id)})
 		}
 	}
@@ -59,6 +60,24 @@ func (s *Server) allowedAt(d *doc, pos int) (*Allowed, error) {
 		res.Choices[i].Kind = ann[pos].Kind
 	}
 	return res, nil
+}
+
+// schemaFirst orders ids for a reader without a model: the grammar's own
+// tokens (structure, keys, values; below size, from 256 on) first, then
+// merges, then single bytes.
+func schemaFirst(ids []tokenizer.Token, size int) []tokenizer.Token {
+	rank := func(id tokenizer.Token) int {
+		switch {
+		case id < 256:
+			return 2
+		case int(id) < size:
+			return 0
+		}
+		return 1
+	}
+	out := slices.Clone(ids)
+	slices.SortStableFunc(out, func(a, b tokenizer.Token) int { return rank(a) - rank(b) })
+	return out
 }
 
 // prefixMachine advances a strict machine over ids; if the grammar refuses

@@ -121,7 +121,7 @@ async function showAllowed(chip) {
     box.replaceChildren();
     let head = `Position ${a.pos}: the ${a.strict ? 'strict ' : ''}grammar allows ${a.count} ids here.`;
     if (a.model) head += ` The model puts ${(100 * a.mass).toFixed(1)}% on them; its top choices:`;
-    else head += ' The first of them:';
+    else head += ' Some of them, the schema\'s own first:';
     box.appendChild(el('div', '', head));
     const table = el('table', 'choices');
     for (const c of a.choices) table.appendChild(choiceRow(c, a.actual.id, a.model));
