@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,7 +11,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -231,3 +234,50 @@ func TestAssets(t *testing.T) {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Serve listens on a free loopback port, says where, serves the page and
+// stops when its context ends.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, Config{Addr: "127.0.0.1:0"}, w) }()
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, r) //nolint:errcheck
+	url := strings.TrimSpace(line[strings.Index(line, "http://"):])
+	if b := get(t, url); !bytes.Contains(b, []byte("tct explore")) {
+		t.Errorf("GET %s: %.80s", url, b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
+// Requests may come at once: the tokenizer, o200k and the allowed ids are shared.
+func TestConcurrentRequests(t *testing.T) {
+	s := newTestServer(t, "")
+	h := s.Handler()
+	src, err := os.ReadFile("../testdata/dump/acme/cli/.github/workflows/go.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			rec := httptest.NewRecorder()
+			path := "/api/tokenize"
+			if i%2 == 1 {
+				path = "/api/allowed?pos=" + strconv.Itoa(i)
+			}
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(src)))
+			if rec.Code != http.StatusOK {
+				t.Errorf("%s: %d %s", path, rec.Code, rec.Body.String())
+			}
+		})
+	}
+	wg.Wait()
+}
