@@ -135,6 +135,19 @@ function legend() {
   for (const k of KINDS) $('legend').appendChild(el('span', `legend-chip k-${k}`, KIND_TEXT[k]));
 }
 
+// lossLegend explains the shading: the background is the loss, the underline the kind.
+function lossLegend() {
+  const box = el('div', 'loss-legend');
+  box.appendChild(el('span', '', 'loss: '));
+  for (const b of [0, 3, 6, 9, 12]) {
+    const s = el('span', 'legend-chip', b === 12 ? '12+ bits' : `${b}`);
+    s.style.background = heat(b);
+    box.appendChild(s);
+  }
+  box.appendChild(el('span', 'muted', ' (underline: kind)'));
+  $('legend').after(box);
+}
+
 function wire() {
   let timer;
   $('src').addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(show, 400); });
@@ -159,6 +172,7 @@ async function start() {
     info = await (await fetch('/api/info')).json();
     $('info').textContent = `tokenizer ${info.tokenizer.slice(0, 12)} · ` +
       (info.model ? `model ${info.model_name || ''} (context ${info.context}): ids shaded by loss` : 'no model (start with --checkpoint RUN_DIR for losses)');
+    if (info.model) lossLegend();
   } catch (e) {
     setStatus(e.message, true);
   }
