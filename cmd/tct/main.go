@@ -78,6 +78,6 @@ file) or duplicate, and the summary's counts add up.`,
 		defer f.Close()
 		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
-	root.AddCommand(newConvertCmd(), newTrainTokenizerCmd(), newTokenizeCmd(), newDecodeCmd(), newBenchCmd(), newPipelineCmd(), newShardsCmd(), newTrainCmd(), newPlotCmd(), newModelsCmd(), newGenerateCmd(), newEvalCmd())
+	root.AddCommand(newConvertCmd(), newTrainTokenizerCmd(), newTokenizeCmd(), newDecodeCmd(), newBenchCmd(), newPipelineCmd(), newShardsCmd(), newTrainCmd(), newPlotCmd(), newModelsCmd(), newGenerateCmd(), newEvalCmd(), newExploreCmd())
 	return root
 }
