@@ -45,6 +45,7 @@ fuzz:
 	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzDecodeIDs$$' -fuzztime 30s
 	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzTokenizerRoundTrip$$' -fuzztime 30s
 	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzIntList$$' -fuzztime 20s
+	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzTextRoundTrip$$' -fuzztime 20s
 
 clean:
 	rm -rf bin $(OUT)

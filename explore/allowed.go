@@ -83,10 +83,10 @@ func schemaFirst(ids []tokenizer.Token, size int) []tokenizer.Token {
 // prefixMachine advances a strict machine over ids; if the grammar refuses
 // one, a lenient machine instead.
 func prefixMachine(tok *tokenizer.Tokenizer, ids []int32) (*tokenizer.Machine, bool) {
-	if m, ok := advanceAll(tok, tok.Grammar.NewMachine(true), ids); ok {
+	if m, ok := advanceAll(tok, tok.NewMachine(true), ids); ok {
 		return m, true
 	}
-	m, _ := advanceAll(tok, tok.Grammar.NewMachine(false), ids)
+	m, _ := advanceAll(tok, tok.NewMachine(false), ids)
 	return m, false
 }
 

@@ -23,12 +23,22 @@ type TrainTokenizerConfig struct {
 	// Overlearn: learn this share more merges than a table holds, then keep
 	// those the shortest spelling uses most (tokenizer.PruneTables); 0: none.
 	Overlearn float64
+	// Kind is "tct" (or ""): the schema-aware tokenizer, or tokenizer.KindBPE:
+	// a plain byte-level BPE over the canonical JSON text (the baseline).
+	Kind string
 }
 
 // TrainTokenizer reads dumps through the convert stages, counts base-token
 // segments of every document outside the holdout, and learns merges. The
 // result depends only on the inputs and the config, not on worker counts.
 func TrainTokenizer(ctx context.Context, cfg TrainTokenizerConfig) (*tokenizer.Tokenizer, *stages.Summary, error) {
+	switch cfg.Kind {
+	case tokenizer.KindBPE:
+		return trainText(ctx, cfg)
+	case "", "tct":
+	default:
+		return nil, nil, fmt.Errorf("--kind %q: want tct or %s", cfg.Kind, tokenizer.KindBPE)
+	}
 	// Settings first: the passes over the dump take a while.
 	if cfg.Overlearn < 0 || cfg.Overlearn > 4 {
 		return nil, nil, fmt.Errorf("--overlearn %g: want 0 (plain BPE) to 4", cfg.Overlearn)
@@ -130,10 +140,40 @@ func TrainTokenizerFile(ctx context.Context, cfg TrainTokenizerConfig, out strin
 	if t, err = tokenizer.Parse(b); err != nil { // the fingerprint is of the file
 		return nil, nil, fmt.Errorf("the written file does not load: %w", err)
 	}
-	rep := map[string]any{"out": out, "fingerprint": t.Fingerprint, "content_vocab": t.Layout.Content,
-		"base_alphabet": t.Grammar.Size, "merges": t.MergeCount(), "hidden_merges": t.HiddenCount(),
-		"merge_classes": len(t.Classes) + 1, "lex_states": t.Grammar.Lex(), "merge_tables": len(t.Tables), "recall_slots": t.Grammar.Recall(), "layout": t.Layout, "documents": t.Meta.Documents,
+	rep := map[string]any{"out": out, "kind": t.Kind(), "fingerprint": t.Fingerprint, "content_vocab": t.Layout.Content,
+		"base_alphabet": t.BaseSize(), "merges": t.MergeCount(), "hidden_merges": t.HiddenCount(), "merge_tables": 1,
+		"layout": t.Layout, "documents": t.Meta.Documents,
 		"segments": t.Meta.Segments, "read": sum.Read, "written": sum.Written, "rejected": sum.Rejected,
 		"duplicates": sum.Duplicates, "seconds": time.Since(start).Seconds(), "input_errors": sum.InputErrors}
+	if t.Grammar != nil {
+		rep["merge_classes"], rep["lex_states"], rep["merge_tables"], rep["recall_slots"] = len(t.Classes)+1, t.Grammar.Lex(), len(t.Tables), t.Grammar.Recall()
+	}
 	return t, rep, nil
+}
+
+// trainText learns a plain byte-level BPE over the pre-split canonical JSON
+// text of every document outside the holdout; its windows have one start id.
+func trainText(ctx context.Context, cfg TrainTokenizerConfig) (*tokenizer.Tokenizer, *stages.Summary, error) {
+	if cfg.Vocab <= 256 || cfg.Vocab > 1<<16 {
+		return nil, nil, fmt.Errorf("--vocab %d: a byte-level BPE needs more than 256 and at most 65,536", cfg.Vocab)
+	}
+	counter := &stages.CountChunks{Skip: func(r *stages.Record) bool { return stages.InHoldout(r, cfg.Holdout, cfg.Seed) }}
+	summary, err := RunWith(ctx, cfg.Convert, counter, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	segs := tokenizer.TextSegments(counter.Result())
+	minFreq := max(cfg.MinFreq, 2)
+	pairs, _, err := tokenizer.TrainClasses(256, 1, segs, tokenizer.TrainOptions{Merges: cfg.Vocab - 256, MinFreq: minFreq})
+	if err != nil {
+		return nil, nil, err
+	}
+	bpe, err := tokenizer.NewTextBPE(pairs[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	t := tokenizer.NewText(bpe, 1)
+	t.Meta = tokenizer.Meta{Inputs: cfg.Convert.Inputs, Documents: int(counter.Docs), Segments: len(segs),
+		HoldoutFraction: cfg.Holdout, HoldoutSeed: cfg.Seed, MinFreq: minFreq, SegmentWeight: "count"}
+	return t, summary, nil
 }

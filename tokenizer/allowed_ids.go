@@ -79,6 +79,11 @@ func asciiSets(m *Merges) (ascii, asciiEnd Mask) {
 // state: a base id when the grammar allows it, a merged id when its whole
 // expansion is accepted. The machine is not changed.
 func (t *Tokenizer) AllowedIDs(m *Machine) Mask {
+	if t.Text != nil { // no grammar: every content id
+		b := newMask(t.Layout.Content)
+		b.setRange(0, Token(t.Layout.Content-1))
+		return b
+	}
 	t.trieOnce.Do(func() {
 		for _, m := range t.Tables {
 			t.tries = append(t.tries, buildTrie(m))

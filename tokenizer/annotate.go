@@ -13,6 +13,7 @@ const (
 	KindRecall    = "recall"    // a string, line or key spelled earlier in the document
 	KindByte      = "byte"      // one byte of text spelled out
 	KindMerge     = "merge"     // a merge of several base tokens (see Annotation.Table)
+	KindText      = "bpe"       // an id of a plain BPE tokenizer (bytes of JSON text)
 )
 
 // Annotation says what one content id of a document means.
@@ -39,7 +40,7 @@ func (a Annotation) KindName() string {
 // Annotate decodes ids and says what each one means. It stops at the end of
 // the document: surplus ids are an error, a prefix is fine.
 func (t *Tokenizer) Annotate(ids []int32) ([]Annotation, error) {
-	m := t.Grammar.NewMachine(false)
+	m := t.NewMachine(false)
 	out := make([]Annotation, 0, len(ids))
 	for i, id := range ids {
 		if m.Done() {
@@ -56,6 +57,11 @@ func (t *Tokenizer) Annotate(ids []int32) ([]Annotation, error) {
 
 // annotate advances m by one id and describes it.
 func (t *Tokenizer) annotate(m *Machine, id int32) (Annotation, error) {
+	if t.Text != nil {
+		bs := t.Text.Bytes(id)
+		a := Annotation{ID: id, Kind: KindText, N: len(bs), Text: string(bs), Bytes: len(bs)}
+		return a, t.advanceText(m, id)
+	}
 	a := Annotation{ID: id, Table: int(m.class())}
 	exp := t.Expansion(m, id)
 	a.N = len(exp)

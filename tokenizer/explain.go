@@ -13,7 +13,7 @@ import (
 // the JSON text it produced. Like Decode it stops at the end of the
 // document and says how many ids are left over.
 func (t *Tokenizer) Explain(w io.Writer, ids []int32) error {
-	m := t.Grammar.NewMachine(false)
+	m := t.NewMachine(false)
 	for i, id := range ids {
 		if m.Done() {
 			fmt.Fprintf(w, "        (the document ends here; %d surplus ids)\n", len(ids)-i)
@@ -29,7 +29,9 @@ func (t *Tokenizer) Explain(w io.Writer, ids []int32) error {
 			return fmt.Errorf("id %d at position %d: %w", id, i, err)
 		}
 		kind := "base"
-		if a.N > 1 {
+		if a.Kind == KindText {
+			kind = KindText
+		} else if a.N > 1 {
 			kind = fmt.Sprintf("merge/%d:%d", a.N, a.Table)
 		}
 		fmt.Fprintf(w, "%6d  %5d  %-11s %-40s %s\n", i, id, kind, strings.Join(a.Base, " "), a.Text)

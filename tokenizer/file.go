@@ -39,6 +39,7 @@ type Meta struct {
 type file struct {
 	Format   string          `json:"format"`
 	Version  int             `json:"version"`
+	Kind     string          `json:"kind,omitempty"` // absent: the schema-aware tokenizer; "bpe": plain BPE
 	BaseSize int             `json:"base_size"`
 	Layout   Layout          `json:"layout"`
 	Meta     Meta            `json:"meta"`
@@ -177,6 +178,10 @@ func unflatPairs(flat intList) ([][2]int32, error) {
 
 // Marshal writes the tokenizer file (deterministic bytes).
 func (t *Tokenizer) Marshal() ([]byte, error) {
+	if t.Text != nil {
+		return marshalFile(file{Format: FileFormat, Version: FileVersion, Kind: KindBPE, BaseSize: 256, Layout: t.Layout,
+			Meta: t.Meta, Tables: []fileTable{{Merges: flatPairs(t.Text.Pairs)}}})
+	}
 	f := file{Format: FileFormat, Version: FileVersion, BaseSize: t.Grammar.Size, Layout: t.Layout,
 		Meta: t.Meta, Schema: t.Grammar.schema, Dict: t.Dict}
 	if lex := t.Grammar.Lex(); lex > 1 {
@@ -192,6 +197,10 @@ func (t *Tokenizer) Marshal() ([]byte, error) {
 		}
 		f.Tables = append(f.Tables, ft)
 	}
+	return marshalFile(f)
+}
+
+func marshalFile(f file) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -225,6 +234,12 @@ func Parse(b []byte) (*Tokenizer, error) {
 	}
 	if f.Version < 1 || f.Version > FileVersion {
 		return nil, fmt.Errorf("tokenizer file version %d; this build reads version %d", f.Version, FileVersion)
+	}
+	if f.Kind == KindBPE {
+		return parseText(f, b)
+	}
+	if f.Kind != "" {
+		return nil, fmt.Errorf("tokenizer kind %q: want %q or none", f.Kind, KindBPE)
 	}
 	if f.Version < 4 && f.Dict != nil && f.Dict.Recall != 0 {
 		return nil, fmt.Errorf("tokenizer file version %d with recall slots", f.Version)
@@ -272,6 +287,29 @@ func Parse(b []byte) (*Tokenizer, error) {
 		return nil, fmt.Errorf("layout %+v does not match the merges (%+v)", f.Layout, t.Layout)
 	}
 	t.Meta, t.Dict = f.Meta, f.Dict
+	sum := sha256.Sum256(b)
+	t.Fingerprint = hex.EncodeToString(sum[:])
+	return t, nil
+}
+
+// parseText builds a plain BPE tokenizer from its file.
+func parseText(f file, b []byte) (*Tokenizer, error) {
+	if len(f.Tables) != 1 || f.BaseSize != 256 {
+		return nil, fmt.Errorf("a bpe tokenizer file has one merge table over 256 bytes")
+	}
+	pairs, err := unflatPairs(f.Tables[0].Merges)
+	if err != nil {
+		return nil, err
+	}
+	text, err := NewTextBPE(pairs)
+	if err != nil {
+		return nil, err
+	}
+	t := NewText(text, f.Layout.PositionCount)
+	if t.Layout != f.Layout {
+		return nil, fmt.Errorf("layout %+v does not match the merges (%+v)", f.Layout, t.Layout)
+	}
+	t.Meta = f.Meta
 	sum := sha256.Sum256(b)
 	t.Fingerprint = hex.EncodeToString(sum[:])
 	return t, nil

@@ -56,6 +56,9 @@ type Machine struct {
 	rix  *recallIndex
 	// stats
 	values, fallback int
+	// text, for a plain BPE tokenizer, follows the bytes of the document
+	// instead of a grammar (g is nil).
+	text *textScan
 }
 
 // NewMachine starts a machine at the top of a document.
@@ -74,7 +77,12 @@ func (g *Grammar) newDecoder() (m *Machine, release func()) {
 }
 
 // Done reports whether a whole document has been decoded.
-func (m *Machine) Done() bool { return len(m.stack) == 0 }
+func (m *Machine) Done() bool {
+	if m.text != nil {
+		return m.text.done
+	}
+	return len(m.stack) == 0
+}
 
 // JSON is the document decoded so far (a prefix while not Done).
 func (m *Machine) JSON() []byte { return m.out }
@@ -99,6 +107,10 @@ func (m *Machine) Clone() *Machine {
 		c.stack[i] = f
 	}
 	c.out = append([]byte(nil), m.out...)
+	if m.text != nil {
+		s := *m.text
+		c.text = &s
+	}
 	c.hist = m.hist[:len(m.hist):len(m.hist)] // an append in either copies
 	c.rix = nil
 	return &c

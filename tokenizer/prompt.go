@@ -5,6 +5,9 @@ package tokenizer
 // value (`steps:` with nothing after it), so that generation continues
 // inside the innermost open object or list.
 func (e *Encoder) EncodeOpen(doc []byte) ([]int32, error) {
+	if e.t.Text != nil {
+		return e.t.Text.Encode(nil, doc), nil
+	}
 	enc, err := e.t.Grammar.EncodeClassed(Classed{Tokens: e.base, Bounds: e.bounds, Classes: e.classes}, doc)
 	e.base, e.bounds, e.classes = enc.Tokens, enc.Bounds, enc.Classes
 	if err != nil {

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -44,6 +45,9 @@ type Tokenizer struct {
 	Fingerprint string
 	Meta        Meta
 	Dict        *Dictionary // learned slots, already applied to Grammar
+	// Text, for a plain BPE tokenizer (KindBPE), encodes the canonical JSON
+	// text; Grammar and Tables are then nil.
+	Text *TextBPE
 
 	trieOnce  sync.Once
 	tries     []*idTrie
@@ -101,6 +105,9 @@ func NewClassed(g *Grammar, classes [][]string, lex int, tables []TableSpec, pos
 
 // MergeCount is the number of merges over all tables.
 func (t *Tokenizer) MergeCount() int {
+	if t.Text != nil {
+		return len(t.Text.Pairs)
+	}
 	n := 0
 	for _, m := range t.Tables {
 		n += len(m.Pairs) - m.Hidden
@@ -124,6 +131,9 @@ var ErrPastEnd = errors.New("the id runs past the end of the document")
 // in the machine's state. A merged id that runs past the end of the
 // document is an error.
 func (t *Tokenizer) Advance(m *Machine, id int32) error {
+	if t.Text != nil {
+		return t.advanceText(m, id)
+	}
 	if m.Done() {
 		return ErrDone
 	}
@@ -146,6 +156,9 @@ func (t *Tokenizer) Advance(m *Machine, id int32) error {
 // Expansion returns the base tokens id means in the machine's state (nil
 // for an id that is not a content id there). The machine is not changed.
 func (t *Tokenizer) Expansion(m *Machine, id int32) []Token {
+	if t.Text != nil {
+		return nil
+	}
 	return t.Tables[m.class()].Expansion(id)
 }
 
@@ -179,6 +192,12 @@ func (t *Tokenizer) NewEncoder() *Encoder {
 
 // Encode appends the content ids of one canonical JSON document to dst.
 func (e *Encoder) Encode(dst []int32, doc []byte) ([]int32, Stats, error) {
+	if e.t.Text != nil {
+		if !json.Valid(doc) {
+			return dst, Stats{}, errors.New("not a JSON document")
+		}
+		return e.t.Text.Encode(dst, doc), Stats{}, nil
+	}
 	if e.rc == nil {
 		e.rc = e.t.Grammar.newRecall()
 	}
@@ -240,7 +259,7 @@ func (e *Encoder) remember(ids []int32) {
 // the document: consumed < len(ids) means surplus ids. A merged id that runs
 // past the end of the document counts as consumed.
 func (t *Tokenizer) Decode(ids []int32) (doc []byte, consumed int, err error) {
-	m, release := t.Grammar.newDecoder()
+	m, release := t.newDecoder()
 	defer release()
 	for i, id := range ids {
 		if err := t.Advance(m, id); err != nil {
@@ -256,7 +275,7 @@ func (t *Tokenizer) Decode(ids []int32) (doc []byte, consumed int, err error) {
 // DecodePrefix decodes as far as the ids go and returns the partial JSON,
 // with the error that stopped it, if any.
 func (t *Tokenizer) DecodePrefix(ids []int32) ([]byte, error) {
-	m := t.Grammar.NewMachine(false)
+	m := t.NewMachine(false)
 	for i, id := range ids {
 		if m.Done() {
 			break
@@ -266,4 +285,38 @@ func (t *Tokenizer) DecodePrefix(ids []int32) ([]byte, error) {
 		}
 	}
 	return m.JSON(), nil
+}
+
+// BaseSize is the size of the base alphabet merges are built from.
+func (t *Tokenizer) BaseSize() int {
+	if t.Text != nil {
+		return 256
+	}
+	return t.Grammar.Size
+}
+
+// Kind is KindBPE for a plain BPE tokenizer, "tct" for a schema-aware one.
+func (t *Tokenizer) Kind() string {
+	if t.Text != nil {
+		return KindBPE
+	}
+	return "tct"
+}
+
+// NewMachine starts a machine at the top of a document: strict, it only
+// accepts what the grammar allows (a plain BPE tokenizer has no grammar: its
+// machine only follows the JSON text).
+func (t *Tokenizer) NewMachine(strict bool) *Machine {
+	if t.Text != nil {
+		return newTextMachine()
+	}
+	return t.Grammar.NewMachine(strict)
+}
+
+// newDecoder starts a machine for decoding; release gives back what it borrowed.
+func (t *Tokenizer) newDecoder() (*Machine, func()) {
+	if t.Text != nil {
+		return newTextMachine(), func() {}
+	}
+	return t.Grammar.newDecoder()
 }

@@ -75,12 +75,13 @@ and flags always give a byte-identical file, whatever --workers is.`,
 				return printJSON(cmd.OutOrStdout(), rep)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "trained on %d documents in %.1fs: base alphabet %d, %d merges, content vocabulary %d\nwrote %s (sha256 %s)\n",
-				t.Meta.Documents, rep["seconds"], t.Grammar.Size, t.MergeCount(), t.Layout.Content, out, t.Fingerprint)
+				t.Meta.Documents, rep["seconds"], t.BaseSize(), t.MergeCount(), t.Layout.Content, out, t.Fingerprint)
 			return nil
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&out, "out", "o", "", "tokenizer file to write")
+	fs.StringVar(&cfg.Kind, "kind", "tct", "tct (schema-aware) or bpe (plain byte-level BPE over the canonical JSON text, the baseline; windows get one start id)")
 	fs.IntVar(&cfg.Vocab, "vocab", cfg.Vocab, "content vocabulary size (base alphabet + merges)")
 	fs.IntVar(&cfg.Positions, "positions", cfg.Positions, "position tokens in the layout")
 	fs.Float64Var(&cfg.Holdout, "holdout", cfg.Holdout, "share of repositories left out of training")

@@ -60,7 +60,11 @@ func Evaluate(ctx context.Context, tr *model.Trainer, tok *tokenizer.Tokenizer, 
 		return rep, nil
 	}
 	ref := FieldDistributions(o.Corpus)
-	for _, constrained := range []bool{true, false} {
+	modes := []bool{true, false}
+	if tok.Kind() == tokenizer.KindBPE {
+		modes = []bool{false} // no grammar to constrain with
+	}
+	for _, constrained := range modes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -92,9 +92,12 @@ func Generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o Options) (*Report, 
 
 // newRows starts a machine per row and feeds it the prompt.
 func newRows(tok *tokenizer.Tokenizer, o Options) ([]*row, error) {
+	if o.Constrained && tok.Kind() == tokenizer.KindBPE {
+		return nil, fmt.Errorf("a plain BPE tokenizer has no grammar to constrain sampling with: sample with --constrained=false")
+	}
 	rows := make([]*row, o.N)
 	for i := range rows {
-		r := &row{m: tok.Grammar.NewMachine(o.Constrained)}
+		r := &row{m: tok.NewMachine(o.Constrained)}
 		for _, id := range o.Prompt {
 			if err := tok.Advance(r.m, id); err != nil {
 				return nil, fmt.Errorf("the prompt does not fit the grammar: %w", err)
