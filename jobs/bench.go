@@ -31,11 +31,12 @@ type TokenizeBench struct {
 	TokenizerMB      float64 `json:"tokenizer_mb"`
 	LoadMS           float64 `json:"load_ms"`
 	MergeTables      int     `json:"merge_tables"`
+	Vs               *VsBench `json:"vs,omitempty"`
 }
 
 // BenchTokenize converts the inputs (not timed), then encodes every document
 // on one goroutine: a warm-up pass, then passes timed passes; decoding the same.
-func BenchTokenize(ctx context.Context, cfg ConvertConfig, tokPath string, passes int) (*TokenizeBench, error) {
+func BenchTokenize(ctx context.Context, cfg ConvertConfig, tokPath string, passes int, vs string) (*TokenizeBench, error) {
 	if passes < 1 {
 		return nil, fmt.Errorf("--passes %d: want at least 1", passes)
 	}
@@ -71,6 +72,11 @@ func BenchTokenize(ctx context.Context, cfg ConvertConfig, tokPath string, passe
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.HeapMB = float64(ms.HeapInuse) / 1e6
+	if vs != "" {
+		if r.Vs, err = benchVs(vs, t, docs, r.BytesJSON, passes); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 

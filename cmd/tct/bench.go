@@ -15,6 +15,7 @@ func newBenchCmd() *cobra.Command {
 	var tokPath string
 	var asJSON bool
 	var passes int
+	var vs string
 	tok := &cobra.Command{
 		Use:   "tokenize INPUT...",
 		Short: "Encoding and decoding throughput of the tokenizer, in-process, one core",
@@ -32,7 +33,7 @@ process heap, documents included), and load_ms, the time to read the file.`,
 			if cfg.Inputs, err = stages.ExpandInputs(args); err != nil {
 				return err
 			}
-			rep, err := jobs.BenchTokenize(cmd.Context(), cfg, tokPath, passes)
+			rep, err := jobs.BenchTokenize(cmd.Context(), cfg, tokPath, passes, vs)
 			if err != nil {
 				return err
 			}
@@ -41,12 +42,17 @@ process heap, documents included), and load_ms, the time to read the file.`,
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "encode: %.1f MB/s, %.0f tokens/s, %.0f docs/s; decode: %.1f MB/s (%d documents, %d passes)\n",
 				rep.MBPerS, rep.TokensPerS, rep.DocsPerS, rep.DecodeMBPerS, rep.Documents, rep.Passes)
+			if v := rep.Vs; v != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %.1f MB/s on one core, %.1f MB/s on %d cores (ours on %d cores: %.1f MB/s); %d tokens against our %d\n",
+					v.Name, v.MBPerS, v.AllCoresMBPerS, v.Cores, v.Cores, v.OursAllCoresMBPerS, v.Tokens, rep.Tokens)
+			}
 			return nil
 		},
 	}
 	fs := tok.Flags()
 	fs.StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
 	fs.IntVar(&passes, "passes", 3, "timed passes over the documents")
+	fs.StringVar(&vs, "vs", "", "also time o200k_base (tiktoken-go) on the same documents, on one core and all cores (o200k)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
 	addConvertFlags(fs, &cfg)
 	bench.AddCommand(tok)

@@ -103,3 +103,43 @@ func TestTrainTokenizerCLI(t *testing.T) {
 		t.Errorf("tokenize with the trained file: %v (trained: %v)", tz, rep)
 	}
 }
+
+// bench tokenize --vs o200k times our encoder and o200k on the same
+// documents in one run; the token counts are those of tokenize --vs o200k.
+func TestBenchTokenizeVs(t *testing.T) {
+	stdout, stderr, err := run(t, "bench", "tokenize", "../../testdata/dump", "--vs", "o200k", "--passes", "1", "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var b struct {
+		Documents int     `json:"documents"`
+		Tokens    int64   `json:"tokens"`
+		MBPerS    float64 `json:"mb_per_s"`
+		Vs        *struct {
+			MBPerS             float64 `json:"mb_per_s"`
+			AllCoresMBPerS     float64 `json:"all_cores_mb_per_s"`
+			OursAllCoresMBPerS float64 `json:"ours_all_cores_mb_per_s"`
+			Tokens             int64   `json:"tokens"`
+		} `json:"vs"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &b); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err = run(t, "tokenize", "../../testdata/dump", "--vs", "o200k", "--json", "--path-pattern", `(^|/)\.github/workflows/[^/]+\.ya?ml$`)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	var tz struct {
+		Tokens int64 `json:"tokens"`
+		O200k  int64 `json:"o200k_tokens_json"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &tz); err != nil {
+		t.Fatal(err)
+	}
+	if b.Vs == nil || b.Vs.Tokens != tz.O200k || b.Tokens != tz.Tokens || !(b.MBPerS > 0 && b.Vs.MBPerS > 0 && b.Vs.AllCoresMBPerS > 0 && b.Vs.OursAllCoresMBPerS > 0) {
+		t.Errorf("bench %+v %+v; tokenize %+v", b, b.Vs, tz)
+	}
+	if _, _, err := run(t, "bench", "tokenize", "../../testdata/dump", "--vs", "cl100k"); err == nil {
+		t.Error("an unknown --vs was accepted")
+	}
+}
