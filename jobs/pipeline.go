@@ -186,6 +186,7 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, tok *tokenizer.Tokeniz
 	s := sink.Writer.Summary
 	m.Accounting = shards.Accounting{Read: s.Read, Written: s.Written, Rejected: s.Rejected, RejectedByReason: s.RejectedByReason,
 		Duplicates: s.Duplicates, InputErrors: ie.Strings()}
+	m.Complete = len(m.InputErrors) == 0
 	if !s.Balanced() {
 		return m, fmt.Errorf("internal error: accounting does not add up: %+v", m.Accounting)
 	}

@@ -96,6 +96,7 @@ type EvalConfig struct {
 	Run, Shards, Tokenizer, Backend string
 	SchemaStore                     string // SchemaStore's workflow schema, to validate against it too
 	N, MaxTokens                    int
+	AllowIncomplete                 bool // evaluate on a shard set whose manifest says complete: false
 }
 
 // Eval scores the best checkpoint of a run on the validation split of its
@@ -106,7 +107,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*eval.Report, error) {
 		return nil, err
 	}
 	defer tr.Close()
-	man, err := shards.ReadManifest(cfg.Shards)
+	man, err := shards.ReadManifestWith(cfg.Shards, shards.ReadOptions{AllowIncomplete: cfg.AllowIncomplete})
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func Merge(out string, dirs []string) (*Manifest, error) {
 		cfg := part.Config
 		cfg.Partition = 0
 		if m == nil {
-			m = &Manifest{Format: ManifestFormat, Version: ManifestVersion, Tokenizer: part.Tokenizer, Layout: part.Layout,
+			m = &Manifest{Format: ManifestFormat, Version: ManifestVersion, Complete: true, Tokenizer: part.Tokenizer, Layout: part.Layout,
 				Config: cfg, Inputs: part.Inputs, Splits: map[string]*Counts{},
 				Accounting: Accounting{RejectedByReason: map[string]int64{}}}
 		} else if part.Tokenizer != m.Tokenizer || part.Layout != m.Layout || cfg != m.Config {

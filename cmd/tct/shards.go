@@ -21,13 +21,14 @@ func newShardsCmd() *cobra.Command {
 func newShardsInspectCmd() *cobra.Command {
 	var tokPath string
 	var asJSON bool
+	var ro shards.ReadOptions
 	inspect := &cobra.Command{
 		Use:   "inspect DIR",
 		Short: "Print the manifest, check every shard's checksum, and show a window decoded back to YAML",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
-			m, err := shards.ReadManifest(dir)
+			m, err := shards.ReadManifestWith(dir, ro)
 			if err != nil {
 				return err
 			}
@@ -62,6 +63,7 @@ func newShardsInspectCmd() *cobra.Command {
 	}
 	inspect.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
 	inspect.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON")
+	addAllowIncomplete(inspect.Flags(), &ro.AllowIncomplete)
 	return inspect
 }
 
