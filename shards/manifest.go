@@ -16,6 +16,7 @@ const (
 	ManifestFormat  = "tct-shards"
 	ManifestVersion = 1
 	ManifestName    = "manifest.json"
+	RejectsName     = "rejects.jsonl" // the rejected records of a run, one JSON object a line
 	journalName     = ".journal.json"
 )
 

@@ -83,3 +83,45 @@ func TestPipelineIncompleteRefused(t *testing.T) {
 		t.Fatalf("complete run: %v", err)
 	}
 }
+
+// merge takes the partitions 0..N-1 of one run, each once, and keeps their rejects.
+func TestMergeChecksPartitions(t *testing.T) {
+	dir := t.TempDir()
+	pipe := func(name string, extra ...string) string {
+		out := filepath.Join(dir, name)
+		args := append([]string{"pipeline", "../../testdata/dump", "../../testdata/dump.jsonl", "--out", out, "--context", "64"}, extra...)
+		if _, stderr, err := run(t, args...); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, stderr)
+		}
+		return out
+	}
+	whole := pipe("whole")
+	p0, p1 := pipe("p0", "--partition", "0/2"), pipe("p1", "--partition", "1/2")
+	other := pipe("q1", "--partition", "1/2", "--context", "32")
+	for _, c := range []struct {
+		dirs []string
+		want string
+	}{
+		{[]string{p0, p0}, "given once"},
+		{[]string{p0}, "1 of 2 partitions"},
+		{[]string{p1, other}, "another config"},
+		{[]string{whole}, "not a partition"},
+	} {
+		_, _, err := run(t, append([]string{"shards", "merge", "--out", filepath.Join(dir, "bad")}, c.dirs...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("merge %v: %v, want %q", c.dirs, err, c.want)
+		}
+	}
+	merged := filepath.Join(dir, "merged")
+	if _, stderr, err := run(t, "shards", "merge", p1, p0, "--out", merged); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	a, _ := shards.ReadManifest(whole)
+	b, err := shards.ReadManifest(merged)
+	if err != nil || a.Read != b.Read || a.Rejected != b.Rejected || a.Written != b.Written {
+		t.Fatalf("merged %v: %+v, whole %+v", err, b, a)
+	}
+	if got := len(lines(t, filepath.Join(merged, shards.RejectsName))); int64(got) != b.Rejected || got == 0 {
+		t.Errorf("merged rejects.jsonl has %d lines, the manifest counts %d", got, b.Rejected)
+	}
+}
