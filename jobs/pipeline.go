@@ -145,14 +145,21 @@ func (o *outputs) close() ([]shards.ShardInfo, error) {
 
 // RunPipeline runs the whole pipeline into cfg.Out and writes the manifest
 // last. A rerun after an interruption rewrites only the shards that are
-// missing; the result is the same bytes as an uninterrupted run.
+// missing; the result is the same bytes as an uninterrupted run. The run
+// holds the directory's lock, and removes the shards an earlier run left
+// there that its manifest does not name.
 func RunPipeline(ctx context.Context, cfg PipelineConfig, tok *tokenizer.Tokenizer, watch Watch) (*shards.Manifest, error) {
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, err
-	}
 	if err := checkShardConfig(&cfg.Shards); err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := shards.LockDir(cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rc := cfg.runConfig()
 	journal, err := shards.OpenJournal(cfg.Out, rc, tok.Fingerprint, cfg.Convert.Inputs)
 	if err != nil {
@@ -189,6 +196,9 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, tok *tokenizer.Tokeniz
 	m.Complete = len(m.InputErrors) == 0
 	if !s.Balanced() {
 		return m, fmt.Errorf("internal error: accounting does not add up: %+v", m.Accounting)
+	}
+	if err := shards.RemoveStale(cfg.Out, m); err != nil {
+		return nil, err
 	}
 	if err := shards.WriteJSONAtomic(filepath.Join(cfg.Out, shards.ManifestName), m); err != nil {
 		return nil, err

@@ -52,6 +52,17 @@ func Merge(out string, dirs []string) (*Manifest, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
+	for _, p := range parts {
+		if a, b := dirInfo(p.dir), dirInfo(out); a != nil && b != nil && os.SameFile(a, b) {
+			return nil, fmt.Errorf("--out %s is one of the partitions: merge into a new directory", out)
+		}
+	}
+	unlock, err := LockDir(out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	os.Remove(filepath.Join(out, ManifestName)) // it no longer holds once a shard is replaced
 	first := parts[0].m
 	m := &Manifest{Format: ManifestFormat, Version: ManifestVersion, Complete: true, Tokenizer: first.Tokenizer, Layout: first.Layout,
 		Config: first.Config, Inputs: first.Inputs, Splits: map[string]*Counts{}, Accounting: Accounting{RejectedByReason: map[string]int64{}}}
@@ -78,7 +89,15 @@ func Merge(out string, dirs []string) (*Manifest, error) {
 	if err := concatFiles(filepath.Join(out, RejectsName), rejects); err != nil {
 		return nil, err
 	}
+	if err := RemoveStale(out, m); err != nil {
+		return nil, err
+	}
 	return m, WriteJSONAtomic(filepath.Join(out, ManifestName), m)
+}
+
+func dirInfo(dir string) os.FileInfo {
+	fi, _ := os.Stat(dir)
+	return fi
 }
 
 type partition struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,5 +124,53 @@ func TestMergeChecksPartitions(t *testing.T) {
 	}
 	if got := len(lines(t, filepath.Join(merged, shards.RejectsName))); int64(got) != b.Rejected || got == 0 {
 		t.Errorf("merged rejects.jsonl has %d lines, the manifest counts %d", got, b.Rejected)
+	}
+}
+
+// A locked output directory is refused; a rerun leaves only the shards its
+// manifest names.
+func TestPipelineLockAndStaleShards(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "shards")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := shards.LockDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"pipeline", "../../testdata/dump", "../../testdata/dump.jsonl", "--out", out, "--context", "16"}
+	if _, _, err := run(t, append(args, "--shard-bytes", "2000", "--row-group-rows", "4")...); !errors.Is(err, shards.ErrLocked) {
+		t.Fatalf("a second writer: %v, want ErrLocked", err)
+	}
+	if _, err := shards.LockDir(out); !errors.Is(err, shards.ErrLocked) {
+		t.Fatalf("LockDir twice: %v", err)
+	}
+	unlock()
+	// What a larger earlier run left, and a file that is not ours.
+	for _, name := range []string{"train-00007.parquet", "docs-00003.parquet", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(out, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, stderr, err := run(t, args...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	m, err := shards.ReadManifest(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"manifest.json", "notes.txt", "rejects.jsonl"}
+	for _, s := range m.Shards {
+		want = append(want, s.Name)
+	}
+	slices.Sort(want)
+	entries, _ := os.ReadDir(out)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("after a rerun the directory holds %v, want %v", names, want)
 	}
 }
