@@ -36,6 +36,23 @@ func DefaultConvertConfig() ConvertConfig {
 	return ConvertConfig{Read: stages.DefaultReadOptions(), PathPattern: stages.DefaultWorkflowPath, Limits: stages.DefaultConvertLimits()}
 }
 
+// check rejects settings out of range.
+func (c ConvertConfig) check() error {
+	switch {
+	case c.Workers < 0:
+		return fmt.Errorf("workers %d: want 0 (all cores) or more", c.Workers)
+	case c.Read.MaxSize < 0:
+		return fmt.Errorf("max size %d: want a positive number of bytes", c.Read.MaxSize)
+	case c.Limits.MaxDepth < 0 || c.Limits.MaxDepth > stages.MaxDepth:
+		return fmt.Errorf("max depth %d: want 1 to %d (the tokenizer's limit)", c.Limits.MaxDepth, stages.MaxDepth)
+	case c.Read.RepoDepth < 0:
+		return fmt.Errorf("repo depth %d: want 0 or more", c.Read.RepoDepth)
+	case c.Partitions < 0 || c.Partitions > 0 && (c.Partition < 0 || c.Partition >= c.Partitions):
+		return fmt.Errorf("partition %d/%d: want i/N with 0 <= i < N", c.Partition, c.Partitions)
+	}
+	return nil
+}
+
 func (c ConvertConfig) workers() int {
 	if c.Workers > 0 {
 		return c.Workers
@@ -64,6 +81,9 @@ func (ie *InputErrors) Strings() []string {
 // the stream of records in input order, every record included (rejected and
 // duplicate ones are marked, not dropped). ie is complete once p.Wait returns.
 func Records(p *pipeline.Pipeline, cfg ConvertConfig) (out <-chan *stages.Record, ie *InputErrors, err error) {
+	if err := cfg.check(); err != nil {
+		return nil, nil, err
+	}
 	dumps := make([]stages.Dump, 0, len(cfg.Inputs))
 	for _, in := range cfg.Inputs {
 		d, err := stages.OpenDump(in, cfg.Read)

@@ -73,10 +73,22 @@ func ReadPipelineFile(path string, cfg *shards.Config) error {
 	return nil
 }
 
-// check validates the shard config and fills in the default stride.
+// MaxContext is the longest window a shard set may have.
+const MaxContext = 1 << 16
+
+// checkShardConfig validates the shard config and fills in the default stride.
 func checkShardConfig(sc *shards.Config) error {
-	if sc.Context <= 0 || sc.Context >= 1<<20 {
-		return fmt.Errorf("context %d out of range", sc.Context)
+	switch {
+	case sc.Context <= 0 || sc.Context > MaxContext:
+		return fmt.Errorf("context %d: want 1 to %d", sc.Context, MaxContext)
+	case sc.Stride < 0:
+		return fmt.Errorf("stride %d: want 0 (the context) or more", sc.Stride)
+	case !(sc.ValFraction >= 0 && sc.ValFraction < 1):
+		return fmt.Errorf("validation fraction %v: want 0 <= f < 1", sc.ValFraction)
+	case sc.ShardBytes < 1:
+		return fmt.Errorf("shard bytes %d: want 1 or more", sc.ShardBytes)
+	case sc.RowGroupRows < 1:
+		return fmt.Errorf("row group rows %d: want 1 or more", sc.RowGroupRows)
 	}
 	if sc.Stride <= 0 {
 		sc.Stride = sc.Context

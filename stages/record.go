@@ -51,6 +51,7 @@ const (
 	ReasonAliasLimit      = "alias_limit"       // aliases expand past the size cap (alias bomb)
 	ReasonTooDeep         = "too_deep"          // nesting past the depth cap
 	ReasonNotWorkflow     = "not_workflow"      // not a mapping with `on` and `jobs`
+	ReasonEncode          = "encode_error"      // the tokenizer could not encode the canonical JSON
 )
 
 // Reject explains why a record was not written.
