@@ -6,6 +6,7 @@
 package jobs
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -175,6 +176,15 @@ func RunWith(ctx context.Context, cfg ConvertConfig, s stages.Stage, watch Watch
 	return w.Summary, nil
 }
 
+// createRejects opens the rejects file; for "" it only counts (an Output
+// that discards).
+func createRejects(path string) (*Output, error) {
+	if path == "" {
+		return &Output{w: io.Discard, buf: bufio.NewWriter(io.Discard)}, nil
+	}
+	return CreateOutput(path)
+}
+
 // ConvertReport is the summary of a convert job.
 type ConvertReport struct {
 	*stages.Summary
@@ -187,19 +197,23 @@ type ConvertReport struct {
 }
 
 // Convert writes the accepted documents of the inputs as JSON lines to
-// outPath and the rejected ones to rejPath ("": beside outPath). The report
-// comes back also with an error of unbalanced accounting.
+// outPath and the rejected ones to rejPath ("": beside outPath; when outPath
+// is "-", standard output, rejects are only counted). The report comes back
+// also with an error of unbalanced accounting.
 func Convert(ctx context.Context, cfg ConvertConfig, outPath, rejPath string, watch Watch) (*ConvertReport, error) {
 	start := time.Now()
 	if rejPath == "" {
 		rejPath = RejectsPath(outPath)
+	}
+	if rejPath == "-" && outPath == "-" {
+		return nil, fmt.Errorf("--out - and --rejects -: documents and rejects cannot share standard output")
 	}
 	out, err := CreateOutput(outPath)
 	if err != nil {
 		return nil, err
 	}
 	defer out.Abort()
-	rej, err := CreateOutput(rejPath)
+	rej, err := createRejects(rejPath)
 	if err != nil {
 		return nil, err
 	}
