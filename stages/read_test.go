@@ -2,6 +2,7 @@ package stages
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -810,5 +812,44 @@ func TestReadDirSymlinks(t *testing.T) {
 		if r := byName[name]; name != "a-inside.yml" && (r.Reject == nil || r.Reject.Reason != ReasonBadSymlink || r.Reject.Message == "") {
 			t.Errorf("%s: %+v", name, summarize([]*Record{r}))
 		}
+	}
+}
+
+// A JSONL line far over the size limit is skipped while streaming: it is
+// rejected as too_large, the lines around it are read, and reading it costs
+// memory in proportion to the limit, not to the line.
+func TestReadJSONLHugeLineBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.jsonl")
+	const huge = 60 << 20
+	writeFile(t, path, func(w io.Writer) {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		fmt.Fprintln(bw, jsonlLine(t, testFiles[1]))
+		fmt.Fprint(bw, `{"repo":"o/r","path":".github/workflows/big.yml","content":"`)
+		chunk := bytes.Repeat([]byte("a"), 1<<20)
+		for range huge >> 20 {
+			bw.Write(chunk)
+		}
+		fmt.Fprintln(bw, `"}`)
+		fmt.Fprintln(bw, jsonlLine(t, testFiles[2]))
+		must(t, bw.Flush())
+	})
+	opt := DefaultReadOptions()
+	opt.MaxSize = 1 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	recs, err := readAll(t, path, opt)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[0].Reject != nil || recs[2].Reject != nil || string(recs[2].Content) != testFiles[2].content {
+		t.Fatalf("records: %+v", summarize(recs))
+	}
+	if r := recs[1].Reject; r == nil || r.Reason != ReasonTooLarge || !strings.HasPrefix(r.Message, "line 2: ") || recs[1].Line != 2 {
+		t.Fatalf("the huge line: %+v", summarize(recs[1:2]))
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3*uint64(maxLine(opt.MaxSize)) {
+		t.Errorf("reading allocated %d MB for a limit of %d MB", alloc>>20, opt.MaxSize>>20)
 	}
 }
