@@ -242,7 +242,7 @@ func PipelineSummary(m *shards.Manifest) map[string]any {
 	}
 	return map[string]any{"read": m.Read, "written": m.Written, "rejected": m.Rejected, "rejected_by_reason": m.RejectedByReason,
 		"duplicates": m.Duplicates, "documents": docs, "windows": wins, "tokens": toks, "shards": len(m.Shards), "shard_bytes": ShardBytes(m),
-		"input_errors": m.InputErrors, "tokenizer": m.Tokenizer}
+		"input_errors": m.InputErrors, "complete": m.Complete, "tokenizer": m.Tokenizer}
 }
 
 // ShardBytes is the size of all shards of a manifest.

@@ -127,4 +127,7 @@ func printManifestSummary(w io.Writer, m *shards.Manifest, dir string) {
 		}
 	}
 	fmt.Fprintf(w, "%d shards, %.1f MB in %s (manifest.json written last)\n", len(m.Shards), float64(jobs.ShardBytes(m))/1e6, dir)
+	if !m.Complete {
+		fmt.Fprintf(w, "INCOMPLETE: %d input errors, the manifest says complete: false; readers refuse it without --allow-incomplete\n", len(m.InputErrors))
+	}
 }

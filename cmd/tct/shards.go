@@ -84,6 +84,11 @@ func newShardsMergeCmd() *cobra.Command {
 	merge := &cobra.Command{
 		Use:   "merge DIR... --out DIR",
 		Short: "Join the outputs of partitioned runs (--partition i/N) into one shard set",
+		Long: `merge joins the outputs of the partitions 0..N-1 of one pipeline run
+(--partition i/N with the same N, config, inputs and tokenizer), each given
+exactly once, into a new directory: shards renumbered, rejects.jsonl
+concatenated, and one manifest that sums the accounting.`,
+		Example: `  tct shards merge part-0 part-1 part-2 --out shards/`,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
