@@ -89,7 +89,7 @@ func newShardsMergeCmd() *cobra.Command {
 exactly once, into a new directory: shards renumbered, rejects.jsonl
 concatenated, and one manifest that sums the accounting.`,
 		Example: `  tct shards merge part-0 part-1 part-2 --out shards/`,
-		Args:  cobra.MinimumNArgs(1),
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usagef("--out is required")
