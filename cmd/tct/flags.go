@@ -48,7 +48,7 @@ func flagSpans() map[string]span {
 		"top": {1, inf, false}, "batch": {1, 1 << 20, false}, "batches": {0, inf, false},
 		"prefetch": {1, 1024, false}, "shuffle-buffer": {1, 1 << 24, false},
 		"vocab": {1, 1 << 20, false}, "positions": {1, 1 << 20, false}, "holdout": {0, 1, true},
-		"min-freq": {1, inf, false}, "classes": {1, 256, false}, "class-min-share": {0, 1, false},
+		"min-freq": {1, inf, false}, "classes": {1, tokenizer.MaxClasses, false}, "class-min-share": {0, 1, false},
 		"lex-states": {1, tokenizer.MaxLex, false}, "overlearn": {0, 4, false}, "recall": {0, tokenizer.MaxRecall, false},
 		"steps": {0, inf, false}, "log-every": {1, inf, false}, "until": {0, inf, false},
 		"eval n": {0, 1 << 16, false}, "generate n": {1, 1 << 16, false}, "max-tokens": {0, 1 << 20, false},
