@@ -28,11 +28,17 @@ import pyarrow.parquet as pq
 import torch
 
 
-def read_manifest(shard_dir, tokenizer=None):
+def read_manifest(shard_dir, tokenizer=None, allow_incomplete=False):
     with open(os.path.join(shard_dir, "manifest.json")) as f:
         manifest = json.load(f)
     if manifest.get("format") != "tct-shards":
         raise ValueError(f"{shard_dir}: not a tct shard manifest")
+    # Manifests written before the "complete" key: complete unless input errors.
+    complete = manifest.get("complete", not manifest.get("input_errors"))
+    if not complete and not allow_incomplete:
+        errors = manifest.get("input_errors") or ["no reason recorded"]
+        raise ValueError(f"{shard_dir}: incomplete shard set: the run did not read all of its input: "
+                         f"{errors[0]}; pass --allow-incomplete to use it anyway")
     if tokenizer and manifest["tokenizer"] != tokenizer:
         raise ValueError(f"{shard_dir}: shards made with tokenizer {manifest['tokenizer']}, expected {tokenizer}")
     return manifest
@@ -42,10 +48,10 @@ class ShardBatches(torch.utils.data.IterableDataset):
     """Batches of (inputs, targets, mask) from one split of a shard directory."""
 
     def __init__(self, shard_dir, split="train", batch_size=32, seed=0, shuffle=True,
-                 rank=0, world=1, tokenizer=None):
+                 rank=0, world=1, tokenizer=None, allow_incomplete=False):
         self.dir, self.split, self.batch_size = shard_dir, split, batch_size
         self.seed, self.shuffle, self.rank, self.world = seed, shuffle, rank, world
-        self.manifest = read_manifest(shard_dir, tokenizer)
+        self.manifest = read_manifest(shard_dir, tokenizer, allow_incomplete)
         self.context = self.manifest["config"]["context"]
         self.files = [s for s in self.manifest["shards"] if s["kind"] == "windows" and s["split"] == split]
         self.epoch = 0
@@ -113,10 +119,12 @@ def main():
     ap.add_argument("--batches", type=int, default=0, help="stop after this many (0: one epoch)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-shuffle", action="store_true")
+    ap.add_argument("--allow-incomplete", action="store_true", help="read a shard set marked complete: false")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
 
-    ds = ShardBatches(args.dir, args.split, args.batch, seed=args.seed, shuffle=not args.no_shuffle)
+    ds = ShardBatches(args.dir, args.split, args.batch, seed=args.seed, shuffle=not args.no_shuffle,
+                      allow_incomplete=args.allow_incomplete)
     loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=0, pin_memory=args.device == "cuda")
     windows = targets = 0
     for i, (inputs, tgt, mask) in enumerate(loader):

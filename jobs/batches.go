@@ -58,7 +58,8 @@ func docBytesPerToken(dir string, man *shards.Manifest) (map[int64]float64, erro
 
 // valBatches opens one deterministic pass over the validation split.
 func valBatches(dir string, man *shards.Manifest, batch int, bpt map[int64]float64) (*loaderBatches, error) {
-	l, err := shards.OpenLoader(dir, shards.LoaderOptions{Split: "val", BatchSize: batch, Tokenizer: man.Tokenizer, Layout: &man.Layout})
+	l, err := shards.OpenLoader(dir, shards.LoaderOptions{Split: "val", BatchSize: batch, Tokenizer: man.Tokenizer, Layout: &man.Layout,
+		AllowIncomplete: !man.Complete}) // man was read as allowed
 	if err != nil {
 		return nil, err
 	}

@@ -16,21 +16,21 @@ import (
 // throughput on one goroutine, the first (cache-cold) pass, the tokenizer's
 // footprint and load time.
 type TokenizeBench struct {
-	Documents        int     `json:"documents"`
-	BytesJSON        int64   `json:"bytes_json"`
-	Tokens           int64   `json:"tokens"`
-	Passes           int     `json:"passes"`
-	MBPerS           float64 `json:"mb_per_s"`
-	TokensPerS       float64 `json:"tokens_per_s"`
-	DocsPerS         float64 `json:"docs_per_s"`
-	DecodeMBPerS     float64 `json:"decode_mb_per_s"`
-	DecodeTokensPerS float64 `json:"decode_tokens_per_s"`
-	HeapMB           float64 `json:"heap_mb"`
-	Tokenizer        string  `json:"tokenizer"`
-	FirstPassMBPerS  float64 `json:"first_pass_mb_per_s"`
-	TokenizerMB      float64 `json:"tokenizer_mb"`
-	LoadMS           float64 `json:"load_ms"`
-	MergeTables      int     `json:"merge_tables"`
+	Documents        int      `json:"documents"`
+	BytesJSON        int64    `json:"bytes_json"`
+	Tokens           int64    `json:"tokens"`
+	Passes           int      `json:"passes"`
+	MBPerS           float64  `json:"mb_per_s"`
+	TokensPerS       float64  `json:"tokens_per_s"`
+	DocsPerS         float64  `json:"docs_per_s"`
+	DecodeMBPerS     float64  `json:"decode_mb_per_s"`
+	DecodeTokensPerS float64  `json:"decode_tokens_per_s"`
+	HeapMB           float64  `json:"heap_mb"`
+	Tokenizer        string   `json:"tokenizer"`
+	FirstPassMBPerS  float64  `json:"first_pass_mb_per_s"`
+	TokenizerMB      float64  `json:"tokenizer_mb"`
+	LoadMS           float64  `json:"load_ms"`
+	MergeTables      int      `json:"merge_tables"`
 	Vs               *VsBench `json:"vs,omitempty"`
 }
 

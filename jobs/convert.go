@@ -6,6 +6,7 @@
 package jobs
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -36,6 +37,23 @@ func DefaultConvertConfig() ConvertConfig {
 	return ConvertConfig{Read: stages.DefaultReadOptions(), PathPattern: stages.DefaultWorkflowPath, Limits: stages.DefaultConvertLimits()}
 }
 
+// check rejects settings out of range.
+func (c ConvertConfig) check() error {
+	switch {
+	case c.Workers < 0:
+		return fmt.Errorf("workers %d: want 0 (all cores) or more", c.Workers)
+	case c.Read.MaxSize < 0:
+		return fmt.Errorf("max size %d: want a positive number of bytes", c.Read.MaxSize)
+	case c.Limits.MaxDepth < 0 || c.Limits.MaxDepth > stages.MaxDepth:
+		return fmt.Errorf("max depth %d: want 1 to %d (the tokenizer's limit)", c.Limits.MaxDepth, stages.MaxDepth)
+	case c.Read.RepoDepth < 0:
+		return fmt.Errorf("repo depth %d: want 0 or more", c.Read.RepoDepth)
+	case c.Partitions < 0 || c.Partitions > 0 && (c.Partition < 0 || c.Partition >= c.Partitions):
+		return fmt.Errorf("partition %d/%d: want i/N with 0 <= i < N", c.Partition, c.Partitions)
+	}
+	return nil
+}
+
 func (c ConvertConfig) workers() int {
 	if c.Workers > 0 {
 		return c.Workers
@@ -64,6 +82,9 @@ func (ie *InputErrors) Strings() []string {
 // the stream of records in input order, every record included (rejected and
 // duplicate ones are marked, not dropped). ie is complete once p.Wait returns.
 func Records(p *pipeline.Pipeline, cfg ConvertConfig) (out <-chan *stages.Record, ie *InputErrors, err error) {
+	if err := cfg.check(); err != nil {
+		return nil, nil, err
+	}
 	dumps := make([]stages.Dump, 0, len(cfg.Inputs))
 	for _, in := range cfg.Inputs {
 		d, err := stages.OpenDump(in, cfg.Read)
@@ -155,6 +176,15 @@ func RunWith(ctx context.Context, cfg ConvertConfig, s stages.Stage, watch Watch
 	return w.Summary, nil
 }
 
+// createRejects opens the rejects file; for "" it only counts (an Output
+// that discards).
+func createRejects(path string) (*Output, error) {
+	if path == "" {
+		return &Output{w: io.Discard, buf: bufio.NewWriter(io.Discard)}, nil
+	}
+	return CreateOutput(path)
+}
+
 // ConvertReport is the summary of a convert job.
 type ConvertReport struct {
 	*stages.Summary
@@ -167,19 +197,23 @@ type ConvertReport struct {
 }
 
 // Convert writes the accepted documents of the inputs as JSON lines to
-// outPath and the rejected ones to rejPath ("": beside outPath). The report
-// comes back also with an error of unbalanced accounting.
+// outPath and the rejected ones to rejPath ("": beside outPath; when outPath
+// is "-", standard output, rejects are only counted). The report comes back
+// also with an error of unbalanced accounting.
 func Convert(ctx context.Context, cfg ConvertConfig, outPath, rejPath string, watch Watch) (*ConvertReport, error) {
 	start := time.Now()
 	if rejPath == "" {
 		rejPath = RejectsPath(outPath)
+	}
+	if rejPath == "-" && outPath == "-" {
+		return nil, fmt.Errorf("--out - and --rejects -: documents and rejects cannot share standard output")
 	}
 	out, err := CreateOutput(outPath)
 	if err != nil {
 		return nil, err
 	}
 	defer out.Abort()
-	rej, err := CreateOutput(rejPath)
+	rej, err := createRejects(rejPath)
 	if err != nil {
 		return nil, err
 	}

@@ -96,10 +96,11 @@ func (o *Output) Abort() {
 	}
 }
 
-// RejectsPath is the default rejects file beside an output file.
+// RejectsPath is the default rejects file beside an output file; none ("")
+// when the output is standard output.
 func RejectsPath(out string) string {
 	if out == "-" || out == "" {
-		return "rejects.jsonl"
+		return ""
 	}
 	base := out
 	for _, ext := range []string{".zst", ".gz", ".jsonl", ".ndjson", ".json"} {

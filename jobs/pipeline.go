@@ -73,10 +73,22 @@ func ReadPipelineFile(path string, cfg *shards.Config) error {
 	return nil
 }
 
-// check validates the shard config and fills in the default stride.
+// MaxContext is the longest window a shard set may have.
+const MaxContext = 1 << 16
+
+// checkShardConfig validates the shard config and fills in the default stride.
 func checkShardConfig(sc *shards.Config) error {
-	if sc.Context <= 0 || sc.Context >= 1<<20 {
-		return fmt.Errorf("context %d out of range", sc.Context)
+	switch {
+	case sc.Context <= 0 || sc.Context > MaxContext:
+		return fmt.Errorf("context %d: want 1 to %d", sc.Context, MaxContext)
+	case sc.Stride < 0:
+		return fmt.Errorf("stride %d: want 0 (the context) or more", sc.Stride)
+	case !(sc.ValFraction >= 0 && sc.ValFraction < 1):
+		return fmt.Errorf("validation fraction %v: want 0 <= f < 1", sc.ValFraction)
+	case sc.ShardBytes < 1:
+		return fmt.Errorf("shard bytes %d: want 1 or more", sc.ShardBytes)
+	case sc.RowGroupRows < 1:
+		return fmt.Errorf("row group rows %d: want 1 or more", sc.RowGroupRows)
 	}
 	if sc.Stride <= 0 {
 		sc.Stride = sc.Context
@@ -110,7 +122,7 @@ func openOutputs(dir string, sc shards.Config, j *shards.Journal) (*outputs, err
 	}
 	o := &outputs{train: roller("train", stages.SplitTrain), val: roller("val", stages.SplitVal),
 		docs: shards.NewRoller[shards.DocRow](rollerOptions(dir, "docs", "", "docs", sc, j))}
-	rej, err := CreateOutput(filepath.Join(dir, "rejects.jsonl"))
+	rej, err := CreateOutput(filepath.Join(dir, shards.RejectsName))
 	if err != nil {
 		o.abort()
 		return nil, err
@@ -145,14 +157,21 @@ func (o *outputs) close() ([]shards.ShardInfo, error) {
 
 // RunPipeline runs the whole pipeline into cfg.Out and writes the manifest
 // last. A rerun after an interruption rewrites only the shards that are
-// missing; the result is the same bytes as an uninterrupted run.
+// missing; the result is the same bytes as an uninterrupted run. The run
+// holds the directory's lock, and removes the shards an earlier run left
+// there that its manifest does not name.
 func RunPipeline(ctx context.Context, cfg PipelineConfig, tok *tokenizer.Tokenizer, watch Watch) (*shards.Manifest, error) {
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		return nil, err
-	}
 	if err := checkShardConfig(&cfg.Shards); err != nil {
 		return nil, err
 	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := shards.LockDir(cfg.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rc := cfg.runConfig()
 	journal, err := shards.OpenJournal(cfg.Out, rc, tok.Fingerprint, cfg.Convert.Inputs)
 	if err != nil {
@@ -186,8 +205,12 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, tok *tokenizer.Tokeniz
 	s := sink.Writer.Summary
 	m.Accounting = shards.Accounting{Read: s.Read, Written: s.Written, Rejected: s.Rejected, RejectedByReason: s.RejectedByReason,
 		Duplicates: s.Duplicates, InputErrors: ie.Strings()}
+	m.Complete = len(m.InputErrors) == 0
 	if !s.Balanced() {
 		return m, fmt.Errorf("internal error: accounting does not add up: %+v", m.Accounting)
+	}
+	if err := shards.RemoveStale(cfg.Out, m); err != nil {
+		return nil, err
 	}
 	if err := shards.WriteJSONAtomic(filepath.Join(cfg.Out, shards.ManifestName), m); err != nil {
 		return nil, err
@@ -219,7 +242,7 @@ func PipelineSummary(m *shards.Manifest) map[string]any {
 	}
 	return map[string]any{"read": m.Read, "written": m.Written, "rejected": m.Rejected, "rejected_by_reason": m.RejectedByReason,
 		"duplicates": m.Duplicates, "documents": docs, "windows": wins, "tokens": toks, "shards": len(m.Shards), "shard_bytes": ShardBytes(m),
-		"input_errors": m.InputErrors, "tokenizer": m.Tokenizer}
+		"input_errors": m.InputErrors, "complete": m.Complete, "tokenizer": m.Tokenizer}
 }
 
 // ShardBytes is the size of all shards of a manifest.

@@ -96,7 +96,8 @@ type EvalConfig struct {
 	Run, Shards, Tokenizer, Backend string
 	SchemaStore                     string // SchemaStore's workflow schema, to validate against it too
 	N, MaxTokens                    int
-	Ngram                           int // the order of the n-gram floor to report beside the model (0: none)
+	Ngram                           int  // the order of the n-gram floor to report beside the model (0: none)
+	AllowIncomplete                 bool // evaluate on a shard set whose manifest says complete: false
 }
 
 // Eval scores the best checkpoint of a run on the validation split of its
@@ -110,7 +111,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*eval.Report, error) {
 		return nil, err
 	}
 	defer tr.Close()
-	man, err := shards.ReadManifest(cfg.Shards)
+	man, err := shards.ReadManifestWith(cfg.Shards, shards.ReadOptions{AllowIncomplete: cfg.AllowIncomplete})
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func (m *measure) Process(ctx context.Context, r *stages.Record) error {
 	if r.Done() || m.selects != nil && !m.selects(r) {
 		return nil
 	}
-	if err := m.Tokenize.Process(ctx, r); err != nil {
+	if err := m.Tokenize.Process(ctx, r); err != nil || r.Done() {
 		return err
 	}
 	failed := false

@@ -27,6 +27,8 @@ type TrainConfig struct {
 	Tokenizer string
 	LogEvery  int // console line every N steps
 	Until     int // stop at this step, keeping the schedule of Steps
+	// AllowIncomplete trains on a shard set whose manifest says complete: false.
+	AllowIncomplete bool
 }
 
 // Train trains the model on pipeline shards, new or resumed, into a run directory.
@@ -35,7 +37,7 @@ func Train(ctx context.Context, cfg TrainConfig, console io.Writer) (*train.Repo
 	if err != nil {
 		return nil, err
 	}
-	man, err := shards.ReadManifest(run.State.Shards)
+	man, err := shards.ReadManifestWith(run.State.Shards, shards.ReadOptions{AllowIncomplete: cfg.AllowIncomplete})
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +107,7 @@ func openRun(cfg TrainConfig) (*train.Run, error) {
 func trainBatches(st *train.State, man *shards.Manifest, resumed bool) (*loaderBatches, error) {
 	c := st.Config
 	l, err := shards.OpenLoader(st.Shards, shards.LoaderOptions{Split: "train", BatchSize: c.Batch, Seed: uint64(c.Seed),
-		Shuffle: true, Tokenizer: man.Tokenizer, Layout: &man.Layout})
+		Shuffle: true, Tokenizer: man.Tokenizer, Layout: &man.Layout, AllowIncomplete: !man.Complete}) // man was read as allowed
 	if err != nil {
 		return nil, err
 	}

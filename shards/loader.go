@@ -41,6 +41,8 @@ type LoaderOptions struct {
 	// data (zstd checksums, window shapes) are still errors naming the
 	// file; only the sha256 catches every change.
 	Verify bool
+	// AllowIncomplete reads a shard set whose manifest says complete: false.
+	AllowIncomplete bool
 }
 
 // Batch is a batch of windows as the model takes them. It always holds
@@ -115,7 +117,7 @@ var errClosed = errors.New("shards: loader is closed")
 // OpenLoader checks the manifest of dir against the options and prepares a
 // loader; reading starts with the first Next.
 func OpenLoader(dir string, opt LoaderOptions) (*Loader, error) {
-	m, err := ReadManifest(dir)
+	m, err := ReadManifestWith(dir, ReadOptions{AllowIncomplete: opt.AllowIncomplete})
 	if err != nil {
 		return nil, err
 	}

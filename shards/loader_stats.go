@@ -52,9 +52,9 @@ type DirStats struct {
 // loader (file order) and counts, per split, the windows, the distinct
 // documents, the real targets and the padding; and over all splits, the
 // histogram of content ids with its top most frequent ids.
-func CollectStats(ctx context.Context, dir string, top int) (*DirStats, error) {
+func CollectStats(ctx context.Context, dir string, top int, ro ReadOptions) (*DirStats, error) {
 	start := time.Now()
-	m, err := ReadManifest(dir)
+	m, err := ReadManifestWith(dir, ro)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func CollectStats(ctx context.Context, dir string, top int) (*DirStats, error) {
 		}
 	}
 	for _, split := range splits {
-		ss, err := collectSplit(ctx, dir, split, hist, &st.Tokens.OutOfRange)
+		ss, err := collectSplit(ctx, dir, split, ro, hist, &st.Tokens.OutOfRange)
 		if err != nil {
 			return nil, err
 		}
@@ -89,8 +89,8 @@ func CollectStats(ctx context.Context, dir string, top int) (*DirStats, error) {
 // collectSplit reads one split in file order, counting its windows,
 // documents and targets, and adds its real targets to hist (or to
 // outOfRange for ids outside the content range).
-func collectSplit(ctx context.Context, dir, split string, hist []int64, outOfRange *int64) (*SplitStats, error) {
-	l, err := OpenLoader(dir, LoaderOptions{Split: split, BatchSize: 256})
+func collectSplit(ctx context.Context, dir, split string, ro ReadOptions, hist []int64, outOfRange *int64) (*SplitStats, error) {
+	l, err := OpenLoader(dir, LoaderOptions{Split: split, BatchSize: 256, AllowIncomplete: ro.AllowIncomplete})
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ func TestLoaderCollectStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := shards.CollectStats(t.Context(), dir, 5)
+	st, err := shards.CollectStats(t.Context(), dir, 5, shards.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestLoaderCollectStats(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
 		}
 	}
-	if _, err := shards.CollectStats(t.Context(), t.TempDir(), 5); err == nil {
+	if _, err := shards.CollectStats(t.Context(), t.TempDir(), 5, shards.ReadOptions{}); err == nil {
 		t.Fatal("stats of a directory without a manifest: no error")
 	}
 }

@@ -2,6 +2,7 @@ package shards
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ const (
 	ManifestFormat  = "tct-shards"
 	ManifestVersion = 1
 	ManifestName    = "manifest.json"
+	RejectsName     = "rejects.jsonl" // the rejected records of a run, one JSON object a line
 	journalName     = ".journal.json"
 )
 
@@ -66,10 +68,17 @@ type Accounting struct {
 	InputErrors      []string         `json:"input_errors,omitempty"`
 }
 
+// ErrIncomplete marks a shard set whose run did not read all of its input.
+var ErrIncomplete = errors.New("incomplete shard set")
+
 // Manifest describes a finished shard directory. It is written last.
 type Manifest struct {
-	Format    string           `json:"format"`
-	Version   int              `json:"version"`
+	Format  string `json:"format"`
+	Version int    `json:"version"`
+	// Complete is false when the run could not read all of its input (the
+	// reasons are InputErrors); readers refuse such a set unless allowed.
+	// A manifest without the key is complete when it has no input errors.
+	Complete  bool             `json:"complete"`
 	Tokenizer string           `json:"tokenizer"` // sha256 of the tokenizer file
 	Layout    tokenizer.Layout `json:"layout"`
 	Config    RunConfig        `json:"config"`
@@ -82,20 +91,51 @@ type Manifest struct {
 // WriteJSONAtomic writes v as indented JSON to path via a fsynced temporary file.
 func WriteJSONAtomic(path string, v any) error { return atomicfile.WriteJSON(path, v) }
 
-// ReadManifest reads DIR/manifest.json.
-func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+// ReadOptions relax the checks of ReadManifestWith.
+type ReadOptions struct {
+	AllowIncomplete bool // accept a manifest with complete: false
+}
+
+// ReadManifest reads DIR/manifest.json and refuses an incomplete shard set
+// (an error wrapping ErrIncomplete).
+func ReadManifest(dir string) (*Manifest, error) { return ReadManifestWith(dir, ReadOptions{}) }
+
+// ReadManifestWith reads DIR/manifest.json with the given options.
+func ReadManifestWith(dir string, opt ReadOptions) (*Manifest, error) {
+	path := filepath.Join(dir, ManifestName)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: no finished shard set here (%w)", dir, err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestName), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if m.Format != ManifestFormat || m.Version != ManifestVersion {
 		return nil, fmt.Errorf("%s: not a tct shard manifest (format %q version %d)", dir, m.Format, m.Version)
 	}
+	var key struct {
+		Complete *bool `json:"complete"`
+	}
+	if json.Unmarshal(b, &key) == nil && key.Complete == nil {
+		m.Complete = len(m.InputErrors) == 0 // written before the key existed
+	}
+	if !m.Complete && !opt.AllowIncomplete {
+		return nil, IncompleteError(path, m.InputErrors)
+	}
 	return &m, nil
+}
+
+// IncompleteError says why a shard set is incomplete; it wraps ErrIncomplete.
+func IncompleteError(path string, reasons []string) error {
+	why := "no reason recorded"
+	if len(reasons) > 0 {
+		why = reasons[0]
+		if len(reasons) > 1 {
+			why += fmt.Sprintf(" (and %d more input errors)", len(reasons)-1)
+		}
+	}
+	return fmt.Errorf("%s: %w: the run did not read all of its input: %s; rerun it on whole inputs, or pass --allow-incomplete to use it anyway", path, ErrIncomplete, why)
 }
 
 // Verify checks every shard's size and sha256 against the manifest.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // dirDump reads every regular file below a directory.
@@ -16,9 +17,11 @@ type dirDump struct {
 
 func (d *dirDump) Name() string { return d.name }
 
-// Records walks the tree in lexical order. .git directories and symlinks are
-// skipped: links could leave the tree or loop, and a checkout's object store
-// holds no workflow files worth reading.
+// Records walks the tree in lexical order; .git directories are skipped (a
+// checkout's object store holds no workflow files worth reading). A symlink
+// to a regular file inside the tree is read like a file under the link's
+// name; any other link (dangling, looping, leaving the tree, to a directory)
+// is rejected as bad_symlink.
 func (d *dirDump) Records(ctx context.Context, emit func(*Record) error) error {
 	// WalkDir does not follow a root that is itself a symlink.
 	root, err := filepath.EvalSymlinks(d.name)
@@ -38,8 +41,9 @@ func (d *dirDump) Records(ctx context.Context, emit func(*Record) error) error {
 			}
 			return nil
 		}
-		if !e.Type().IsRegular() {
-			return nil
+		link := e.Type()&fs.ModeSymlink != 0
+		if !e.Type().IsRegular() && !link {
+			return nil // sockets, devices, pipes
 		}
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
@@ -48,17 +52,45 @@ func (d *dirDump) Records(ctx context.Context, emit func(*Record) error) error {
 		rel = filepath.ToSlash(rel)
 		rec := &Record{Origin: Origin{Dump: d.name, Member: rel}}
 		rec.Repo, rec.Path = splitRepoPath(rel, d.opt.RepoDepth)
-		if err := d.read(p, e, rec); err != nil {
+		if link {
+			var why string
+			if p, why = resolveLink(root, p); why != "" {
+				rec.Fail(ReasonBadSymlink, why)
+				return emit(rec)
+			}
+		}
+		if err := d.read(p, rec); err != nil {
 			return err
 		}
 		return emit(rec)
 	})
 }
 
+// resolveLink returns the file a symlink leads to, or why it is not read.
+func resolveLink(root, p string) (string, string) {
+	t, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Sprintf("dangling or looping link: %v", err)
+	}
+	if rel, err := filepath.Rel(root, t); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Sprintf("the link leads out of the dump, to %s", t)
+	}
+	fi, err := os.Stat(t)
+	switch {
+	case err != nil:
+		return "", err.Error()
+	case fi.IsDir():
+		return "", "a link to a directory (its files are read where they are)"
+	case !fi.Mode().IsRegular():
+		return "", fmt.Sprintf("a link to a special file (%s)", fi.Mode().Type())
+	}
+	return t, ""
+}
+
 // read fills rec.Content, or rejects rec as too large without reading it.
-func (d *dirDump) read(p string, e fs.DirEntry, rec *Record) error {
+func (d *dirDump) read(p string, rec *Record) error {
 	limit := d.opt.MaxSize
-	info, err := e.Info()
+	info, err := os.Stat(p)
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.name, err)
 	}

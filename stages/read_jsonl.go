@@ -36,12 +36,12 @@ func (d *jsonlDump) Records(ctx context.Context, emit func(*Record) error) error
 	if !ok {
 		br = bufio.NewReaderSize(s.R, 64<<10)
 	}
-	lr := lineReader{br: br}
+	lr := lineReader{br: br, max: maxLine(d.opt.MaxSize)}
 	for lineNo := int64(1); ; lineNo++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line, err := lr.next()
+		line, long, err := lr.next()
 		if err != nil && err != io.EOF {
 			// The partial line before the error is not a record.
 			return fmt.Errorf("%s: line %d: offset %d: %w", d.name, lineNo, s.Offset(), err)
@@ -49,9 +49,13 @@ func (d *jsonlDump) Records(ctx context.Context, emit func(*Record) error) error
 		if lineNo == 1 {
 			line = bytes.TrimPrefix(line, utf8BOM)
 		}
-		if line = bytes.Trim(line, " \t\r\n"); len(line) > 0 {
+		if line = bytes.Trim(line, " \t\r\n"); len(line) > 0 || long > 0 {
 			rec := &Record{Origin: Origin{Dump: d.name, Line: lineNo}}
-			d.parse(line, rec)
+			if long > 0 {
+				rec.Fail(ReasonTooLarge, fmt.Sprintf("line %d: a line of %d bytes, over the limit of %d for a file of at most %d", lineNo, long, lr.max, d.opt.MaxSize))
+			} else {
+				d.parse(line, rec)
+			}
 			if err := emit(rec); err != nil {
 				return err
 			}
@@ -112,24 +116,67 @@ func (d *jsonlDump) parse(line []byte, rec *Record) {
 	rec.Content = content
 }
 
-// lineReader returns lines of any length, using memory in proportion to the
-// longest one (bufio.Scanner would stop at a fixed limit).
+// maxLine is the longest JSONL line kept for a file limit of maxSize bytes
+// (0: no limit): twice the limit, for the JSON escapes, and room for the
+// other fields.
+func maxLine(maxSize int64) int64 {
+	if maxSize <= 0 {
+		return 0
+	}
+	return 2*maxSize + 64<<10
+}
+
+// lineReader returns lines of up to max bytes (0: any length), using memory
+// in proportion to the longest line kept; a longer line is skipped while
+// streaming (bufio.Scanner would stop at a fixed limit).
 type lineReader struct {
 	br  *bufio.Reader
 	buf []byte
+	max int64
 }
 
-// next returns the next line with its newline, valid until the next call.
-// At the end of input it returns the last, unterminated line with io.EOF.
-func (l *lineReader) next() ([]byte, error) {
+// next returns the next line with its newline, valid until the next call;
+// for a line over max, no line but its length. At the end of input it
+// returns the last, unterminated line with io.EOF.
+func (l *lineReader) next() (line []byte, long int64, err error) {
 	frag, err := l.br.ReadSlice('\n')
 	if err != bufio.ErrBufferFull {
-		return frag, err
+		return frag, 0, err
 	}
 	l.buf = append(l.buf[:0], frag...)
 	for err == bufio.ErrBufferFull {
 		frag, err = l.br.ReadSlice('\n')
+		if l.max > 0 && int64(len(l.buf)+len(frag)) > l.max {
+			long, err = l.skip(int64(len(l.buf)+len(frag)), err)
+			return nil, long, err
+		}
+		l.buf = l.grow(len(frag))
 		l.buf = append(l.buf, frag...)
 	}
-	return l.buf, err
+	return l.buf, 0, err
+}
+
+// grow makes room for n more bytes, doubling (at most up to max), so that
+// a long line costs about twice its length in allocations.
+func (l *lineReader) grow(n int) []byte {
+	if len(l.buf)+n <= cap(l.buf) {
+		return l.buf
+	}
+	c := max(2*cap(l.buf), len(l.buf)+n)
+	if l.max > 0 {
+		c = min(c, int(l.max))
+	}
+	return append(make([]byte, 0, c), l.buf...)
+}
+
+// skip reads past the rest of a line over the limit and returns its length
+// and the error that ended it (nil at a newline).
+func (l *lineReader) skip(n int64, err error) (int64, error) {
+	l.buf = l.buf[:0]
+	for err == bufio.ErrBufferFull {
+		var frag []byte
+		frag, err = l.br.ReadSlice('\n')
+		n += int64(len(frag))
+	}
+	return n, err
 }

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -165,10 +167,9 @@ func writeDir(t testing.TB, root string, files []testFile) {
 		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		must(t, os.WriteFile(p, []byte(f.content), 0o644))
 	}
-	// Neither of these is a record.
+	// The .git directory is no record.
 	must(t, os.MkdirAll(filepath.Join(root, "octo/hello/.git/refs"), 0o755))
 	must(t, os.WriteFile(filepath.Join(root, "octo/hello/.git/config"), []byte("[core]\n"), 0o644))
-	must(t, os.Symlink(filepath.FromSlash(files[0].name), filepath.Join(root, "zz-link.yml")))
 }
 
 // jsonlLine is one record of a test JSONL dump.
@@ -257,7 +258,13 @@ func TestReadFormats(t *testing.T) {
 		build func(t *testing.T, path string)
 		want  func(path string) []got
 	}{
-		{"tree", func(t *testing.T, p string) { writeDir(t, p, testFiles) }, wantMembers},
+		{"tree", func(t *testing.T, p string) {
+			writeDir(t, p, testFiles)
+			must(t, os.Symlink(filepath.FromSlash(testFiles[0].name), filepath.Join(p, "zz-link.yml")))
+		}, func(p string) []got {
+			// The link to the first file is read under its own name.
+			return append(wantMembers(p), got{Origin: Origin{Dump: p, Member: "zz-link.yml", Path: "zz-link.yml"}, Content: testFiles[0].content})
+		}},
 		{"dump.tar", tarCase, wantMembers},
 		{"dump.tar.gz", tarCase, wantMembers},
 		{"dump.tgz", tarCase, wantMembers},
@@ -764,5 +771,85 @@ func TestFileDump(t *testing.T) {
 	must(t, d.Records(context.Background(), func(r *Record) error { got = append(got, r); return nil }))
 	if len(got) != 1 || got[0].Reject == nil || got[0].Reject.Reason != ReasonTooLarge || got[0].Content != nil {
 		t.Fatalf("too large: %+v", got[0])
+	}
+}
+
+// Links in a directory dump: one to a file inside is read, every other one
+// is rejected as bad_symlink with a reason; none is left out.
+func TestReadDirSymlinks(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "dump")
+	outside := filepath.Join(filepath.Dir(root), "outside.yml")
+	must(t, os.WriteFile(outside, []byte(ciYAML), 0o644))
+	wf := filepath.Join(root, "o", "r", ".github", "workflows")
+	must(t, os.MkdirAll(wf, 0o755))
+	must(t, os.WriteFile(filepath.Join(root, "o", "shared.yml"), []byte(ciYAML), 0o644))
+	links := map[string]string{
+		"a-inside.yml":   "../../../shared.yml",
+		"b-dangling.yml": "nope.yml",
+		"c-loop1.yml":    "c-loop2.yml",
+		"c-loop2.yml":    "c-loop1.yml",
+		"d-outside.yml":  outside,
+		"e-dir.yml":      "..",
+	}
+	for name, target := range links {
+		must(t, os.Symlink(target, filepath.Join(wf, name)))
+	}
+	recs, err := readAll(t, root, DefaultReadOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Record{}
+	for _, r := range recs {
+		byName[filepath.Base(r.Member)] = r
+	}
+	if len(recs) != len(links)+1 {
+		t.Fatalf("%d records, want %d: %+v", len(recs), len(links)+1, summarize(recs))
+	}
+	if r := byName["a-inside.yml"]; r.Reject != nil || string(r.Content) != ciYAML || r.Member != "o/r/.github/workflows/a-inside.yml" {
+		t.Errorf("link inside the dump: %+v", summarize([]*Record{r}))
+	}
+	for name := range links {
+		if r := byName[name]; name != "a-inside.yml" && (r.Reject == nil || r.Reject.Reason != ReasonBadSymlink || r.Reject.Message == "") {
+			t.Errorf("%s: %+v", name, summarize([]*Record{r}))
+		}
+	}
+}
+
+// A JSONL line far over the size limit is skipped while streaming: it is
+// rejected as too_large, the lines around it are read, and reading it costs
+// memory in proportion to the limit, not to the line.
+func TestReadJSONLHugeLineBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.jsonl")
+	const huge = 60 << 20
+	writeFile(t, path, func(w io.Writer) {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		fmt.Fprintln(bw, jsonlLine(t, testFiles[1]))
+		fmt.Fprint(bw, `{"repo":"o/r","path":".github/workflows/big.yml","content":"`)
+		chunk := bytes.Repeat([]byte("a"), 1<<20)
+		for range huge >> 20 {
+			bw.Write(chunk)
+		}
+		fmt.Fprintln(bw, `"}`)
+		fmt.Fprintln(bw, jsonlLine(t, testFiles[2]))
+		must(t, bw.Flush())
+	})
+	opt := DefaultReadOptions()
+	opt.MaxSize = 1 << 20
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	recs, err := readAll(t, path, opt)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[0].Reject != nil || recs[2].Reject != nil || string(recs[2].Content) != testFiles[2].content {
+		t.Fatalf("records: %+v", summarize(recs))
+	}
+	if r := recs[1].Reject; r == nil || r.Reason != ReasonTooLarge || !strings.HasPrefix(r.Message, "line 2: ") || recs[1].Line != 2 {
+		t.Fatalf("the huge line: %+v", summarize(recs[1:2]))
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3*uint64(maxLine(opt.MaxSize)) {
+		t.Errorf("reading allocated %d MB for a limit of %d MB", alloc>>20, opt.MaxSize>>20)
 	}
 }

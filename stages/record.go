@@ -42,6 +42,7 @@ const (
 	ReasonBadRecord       = "bad_record"        // the dump record itself is malformed (bad JSON line, no content)
 	ReasonNotWorkflowPath = "not_workflow_path" // the path is not a workflow file
 	ReasonTooLarge        = "too_large"         // content over the size limit
+	ReasonBadSymlink      = "bad_symlink"       // a link in a directory dump that is dangling, loops, leaves the dump or is no file
 	ReasonEmpty           = "empty"             // no YAML document
 	ReasonYAMLSyntax      = "yaml_syntax"       // the YAML parser failed
 	ReasonMultiDocument   = "multi_document"    // more than one YAML document (GitHub rejects these too)
@@ -50,6 +51,7 @@ const (
 	ReasonAliasLimit      = "alias_limit"       // aliases expand past the size cap (alias bomb)
 	ReasonTooDeep         = "too_deep"          // nesting past the depth cap
 	ReasonNotWorkflow     = "not_workflow"      // not a mapping with `on` and `jobs`
+	ReasonEncode          = "encode_error"      // the tokenizer could not encode the canonical JSON
 )
 
 // Reject explains why a record was not written.

@@ -8,6 +8,31 @@ import (
 	"github.com/tct-dev/tct/tokenizer"
 )
 
+// MaxDepth is the deepest nesting every stage takes (the tokenizer stops
+// somewhat deeper): the upper bound of ConvertLimits.MaxDepth.
+const MaxDepth = 500
+
+// jsonDepth is the deepest nesting of arrays and objects in a JSON text.
+func jsonDepth(b []byte) int {
+	depth, most := 0, 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			end, err := skipString(b, i)
+			if err != nil {
+				return most
+			}
+			i = end - 1
+		case '[', '{':
+			depth++
+			most = max(most, depth)
+		case ']', '}':
+			depth--
+		}
+	}
+	return most
+}
+
 // Tokenize encodes each document with the tokenizer into r.Tokens (a pool of
 // encoders, so any number of workers can run it) and keeps totals.
 type Tokenize struct {
@@ -43,9 +68,15 @@ func (t *Tokenize) Process(_ context.Context, r *Record) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err != nil {
-		// Canonical JSON always encodes; this is a bug, not bad input.
+		// Canonical JSON encodes unless it nests deeper than the tokenizer
+		// goes; either way one document is rejected, the run goes on.
 		t.Total.EncodeErrors++
-		return fmt.Errorf("tokenize: %w", err)
+		if d := jsonDepth(r.JSON); d > MaxDepth {
+			r.Fail(ReasonTooDeep, fmt.Sprintf("nesting %d deep: the tokenizer takes at most %d (%v)", d, MaxDepth, err))
+		} else {
+			r.Fail(ReasonEncode, fmt.Sprintf("tokenize: %v", err))
+		}
+		return nil
 	}
 	r.Tokens = ids
 	tt := &t.Total

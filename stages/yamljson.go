@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -84,7 +85,7 @@ func parseOne(src []byte) (*yaml.Node, *Reject) {
 		// scalar at the top; a block mapping or sequence runs to the end of
 		// the file (anything after it is a syntax error inside it).
 		if err := yaml.Unmarshal(src, &doc); err != nil {
-			return nil, yamlReject(err)
+			return nil, syntaxReject(src, err)
 		}
 		if doc.Kind == 0 || len(doc.Content) == 0 {
 			return nil, &Reject{Reason: ReasonEmpty, Message: "no YAML document"}
@@ -99,7 +100,7 @@ func parseOne(src []byte) (*yaml.Node, *Reject) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Reject{Reason: ReasonEmpty, Message: "no YAML document"}
 		}
-		return nil, yamlReject(err)
+		return nil, syntaxReject(src, err)
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
@@ -109,6 +110,27 @@ func parseOne(src []byte) (*yaml.Node, *Reject) {
 		return nil, yamlReject(err)
 	}
 	return &doc, nil
+}
+
+// syntaxReject is yamlReject, except that a file that is not UTF-8 is
+// rejected with the line and column of its first invalid byte.
+func syntaxReject(src []byte, err error) *Reject {
+	if utf8.Valid(src) {
+		return yamlReject(err)
+	}
+	line, col := 1, 1
+	for i := 0; i < len(src); {
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return &Reject{Reason: ReasonYAMLSyntax, Message: fmt.Sprintf("line %d, column %d: invalid UTF-8 (byte 0x%02X)", line, col, src[i])}
+		}
+		if r == '\n' {
+			line, col = line+1, 0
+		}
+		col++
+		i += n
+	}
+	return yamlReject(err)
 }
 
 func yamlReject(err error) *Reject {

@@ -3,6 +3,7 @@ package stages
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"github.com/tct-dev/tct/internal/canon"
 	"os"
 	"path/filepath"
@@ -234,4 +235,14 @@ func FuzzYAMLToJSON(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q", out, again)
 		}
 	})
+}
+
+// A file that is not UTF-8 is rejected with the line and column of its first bad byte.
+func TestYAMLToJSONInvalidUTF8Line(t *testing.T) {
+	src := []byte("on: push\njobs:\n  a:\n    steps:\n      - run: \"caf\xe9\"\n")
+	_, err := YAMLToJSON(nil, src, DefaultConvertLimits())
+	var rej *Reject
+	if !errors.As(err, &rej) || rej.Reason != ReasonYAMLSyntax || rej.Message != "line 5, column 18: invalid UTF-8 (byte 0xE9)" {
+		t.Fatalf("got %v", err)
+	}
 }

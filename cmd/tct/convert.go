@@ -47,7 +47,10 @@ read before the corruption is still written).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
-				return fmt.Errorf("--out is required")
+				return usagef("--out is required")
+			}
+			if out == "-" && rejects == "-" {
+				return usagef("--out - and --rejects -: documents and rejects cannot share standard output")
 			}
 			inputs, err := stages.ExpandInputs(args)
 			if err != nil {
@@ -73,7 +76,7 @@ read before the corruption is still written).`,
 	}
 	fs := cmd.Flags()
 	fs.StringVarP(&out, "out", "o", "", "output JSON lines file (.zst/.gz compress; - for stdout)")
-	fs.StringVar(&rejects, "rejects", "", "rejects file (default: beside --out, NAME.rejects.jsonl)")
+	fs.StringVar(&rejects, "rejects", "", "rejects file (default: beside --out, NAME.rejects.jsonl; with --out -, none: only counted)")
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON on stdout")
 	addConvertFlags(fs, &cfg)
 	return cmd
@@ -83,7 +86,11 @@ func printConvertReport(w io.Writer, r *jobs.ConvertReport) {
 	fmt.Fprintf(w, "read %d records (%.1f MB) in %.2fs (%.1f MB/s, %.0f docs/s)\n", r.Read, float64(r.BytesRead)/1e6, r.Seconds, r.MBPerSec, r.DocsPerS)
 	fmt.Fprintf(w, "  written    %d -> %s\n", r.Written, r.Out)
 	fmt.Fprintf(w, "  duplicates %d\n", r.Duplicates)
-	fmt.Fprintf(w, "  rejected   %d -> %s\n", r.Rejected, r.Rejects)
+	if r.Rejects == "" {
+		fmt.Fprintf(w, "  rejected   %d (counted, not kept: --rejects FILE keeps them)\n", r.Rejected)
+	} else {
+		fmt.Fprintf(w, "  rejected   %d -> %s\n", r.Rejected, r.Rejects)
+	}
 	for _, k := range r.ReasonsSorted() {
 		fmt.Fprintf(w, "    %-18s %d\n", k, r.RejectedByReason[k])
 	}

@@ -55,6 +55,7 @@ split, scored on the same validation documents (no --checkpoint: only it).`,
 	fs.StringVar(&mdPath, "report", "", "write a Markdown summary here")
 	fs.StringVar(&cfg.Tokenizer, "tokenizer", "", "tokenizer file (default: the embedded one)")
 	fs.StringVar(&cfg.Backend, "backend", "", "GoMLX backend")
+	addAllowIncomplete(fs, &cfg.AllowIncomplete)
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }

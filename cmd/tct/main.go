@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tct-dev/tct/internal/version"
 )
 
 // errReported marks a failure whose details were already printed.
@@ -24,6 +26,9 @@ func main() {
 	if err := root.ExecuteContext(ctx); err != nil {
 		if !errors.Is(err, errReported) {
 			fmt.Fprintln(os.Stderr, "tct:", err)
+		}
+		if isUsage(err) {
+			os.Exit(2)
 		}
 		os.Exit(1)
 	}
@@ -45,12 +50,17 @@ Every input record ends as written, rejected (with a reason, in a rejects
 file) or duplicate, and the summary's counts add up.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.String(),
 	}
+	root.SetVersionTemplate("{{.Version}}")
 	var cpuProfile, memProfile string
 	var stopCPU func()
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().StringVar(&memProfile, "memprofile", "", "write a heap profile to this file at the end")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkFlags(cmd); err != nil {
+			return err
+		}
 		if cpuProfile == "" {
 			return nil
 		}
@@ -79,5 +89,6 @@ file) or duplicate, and the summary's counts add up.`,
 		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
 	root.AddCommand(newConvertCmd(), newTrainTokenizerCmd(), newTokenizeCmd(), newDecodeCmd(), newBenchCmd(), newPipelineCmd(), newShardsCmd(), newTrainCmd(), newPlotCmd(), newModelsCmd(), newGenerateCmd(), newEvalCmd(), newExploreCmd())
+	wrapUsage(root)
 	return root
 }

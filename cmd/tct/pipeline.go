@@ -38,7 +38,7 @@ of N (exact dedup stays global); 'tct shards merge' joins the partitions.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.Out == "" {
-				return fmt.Errorf("--out is required")
+				return usagef("--out is required")
 			}
 			if err := applyConfigFile(cmd.Flags(), configPath, &cfg.Shards); err != nil {
 				return err
@@ -95,7 +95,7 @@ func parsePartition(s string) (int, int, error) {
 	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
 	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return 0, 0, fmt.Errorf("--partition %q: want i/N with 0 <= i < N", s)
+		return 0, 0, usagef("--partition %q: want i/N with 0 <= i < N", s)
 	}
 	return i, n, nil
 }
@@ -127,4 +127,7 @@ func printManifestSummary(w io.Writer, m *shards.Manifest, dir string) {
 		}
 	}
 	fmt.Fprintf(w, "%d shards, %.1f MB in %s (manifest.json written last)\n", len(m.Shards), float64(jobs.ShardBytes(m))/1e6, dir)
+	if !m.Complete {
+		fmt.Fprintf(w, "INCOMPLETE: %d input errors, the manifest says complete: false; readers refuse it without --allow-incomplete\n", len(m.InputErrors))
+	}
 }

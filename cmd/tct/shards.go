@@ -21,13 +21,14 @@ func newShardsCmd() *cobra.Command {
 func newShardsInspectCmd() *cobra.Command {
 	var tokPath string
 	var asJSON bool
+	var ro shards.ReadOptions
 	inspect := &cobra.Command{
 		Use:   "inspect DIR",
 		Short: "Print the manifest, check every shard's checksum, and show a window decoded back to YAML",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
-			m, err := shards.ReadManifest(dir)
+			m, err := shards.ReadManifestWith(dir, ro)
 			if err != nil {
 				return err
 			}
@@ -62,6 +63,7 @@ func newShardsInspectCmd() *cobra.Command {
 	}
 	inspect.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
 	inspect.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON")
+	addAllowIncomplete(inspect.Flags(), &ro.AllowIncomplete)
 	return inspect
 }
 
@@ -82,10 +84,15 @@ func newShardsMergeCmd() *cobra.Command {
 	merge := &cobra.Command{
 		Use:   "merge DIR... --out DIR",
 		Short: "Join the outputs of partitioned runs (--partition i/N) into one shard set",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `merge joins the outputs of the partitions 0..N-1 of one pipeline run
+(--partition i/N with the same N, config, inputs and tokenizer), each given
+exactly once, into a new directory: shards renumbered, rejects.jsonl
+concatenated, and one manifest that sums the accounting.`,
+		Example: `  tct shards merge part-0 part-1 part-2 --out shards/`,
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
-				return fmt.Errorf("--out is required")
+				return usagef("--out is required")
 			}
 			m, err := shards.Merge(out, args)
 			if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tct-dev/tct/shards"
 )
@@ -9,6 +10,7 @@ import (
 func newShardsStatsCmd() *cobra.Command {
 	var asJSON bool
 	var top int
+	var ro shards.ReadOptions
 	cmd := &cobra.Command{
 		Use:   "stats DIR",
 		Short: "Windows, documents and padding per split, and the token histogram, read through the loader",
@@ -18,7 +20,7 @@ real targets and the share of padding; and over all splits, the histogram
 of content ids: how many distinct ids occur and the most frequent ones.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := shards.CollectStats(cmd.Context(), args[0], top)
+			st, err := shards.CollectStats(cmd.Context(), args[0], top, ro)
 			if err != nil {
 				return err
 			}
@@ -30,6 +32,7 @@ of content ids: how many distinct ids occur and the most frequent ones.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the statistics as JSON")
 	cmd.Flags().IntVar(&top, "top", 20, "number of most frequent ids to list")
+	addAllowIncomplete(cmd.Flags(), &ro.AllowIncomplete)
 	return cmd
 }
 
@@ -69,5 +72,11 @@ peak_heap_mb is the largest live Go heap seen (sampled every few ms).`,
 	fs.IntVar(&opt.Prefetch, "prefetch", opt.Prefetch, "batches prepared ahead")
 	fs.IntVar(&opt.ShuffleBuffer, "shuffle-buffer", opt.ShuffleBuffer, "windows in the shuffle buffer")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	addAllowIncomplete(fs, &opt.AllowIncomplete)
 	return cmd
+}
+
+// addAllowIncomplete declares --allow-incomplete for the commands that read shards.
+func addAllowIncomplete(fs *pflag.FlagSet, v *bool) {
+	fs.BoolVar(v, "allow-incomplete", false, "read a shard set whose run did not read all of its input (manifest complete: false)")
 }

@@ -51,7 +51,7 @@ and flags always give a byte-identical file, whatever --workers is.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
-				return fmt.Errorf("--out is required")
+				return usagef("--out is required")
 			}
 			inputs, err := stages.ExpandInputs(args)
 			if err != nil {

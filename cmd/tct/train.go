@@ -56,6 +56,7 @@ RUN_DIR/loss.png plots training and validation loss against tokens seen.`,
 	fs.StringArrayVar(&cfg.Sets, "set", nil, "override a config field: key=value (repeatable)")
 	fs.IntVar(&cfg.Steps, "steps", 0, "train until this many steps (overrides the config)")
 	fs.IntVar(&cfg.LogEvery, "log-every", 10, "console line every N steps (log.jsonl has every step)")
+	addAllowIncomplete(fs, &cfg.AllowIncomplete)
 	fs.IntVar(&cfg.Until, "until", 0, "stop (with a checkpoint) at this step, keeping the schedule of --steps; --resume continues")
 	fs.BoolVar(&asJSON, "json", false, "print a JSON summary on stdout")
 	return cmd
