@@ -3,7 +3,7 @@ GO      ?= go
 OUT     ?= out
 SHARED  ?= ../shared
 
-.PHONY: run test build bench fuzz clean tokenizer gpu-prep interop
+.PHONY: run test build bench fuzz clean tokenizer gpu-prep study-prep interop
 
 # The main job on the embedded default dump (testdata/), on CPU.
 run: build
@@ -50,6 +50,10 @@ fuzz:
 clean:
 	rm -rf bin $(OUT)
 
+# Issue #15's tokenizer study on the H200 (one call per group of variants): see bench/study.sh.
+study-prep:
+	bash bench/study-prep.sh $(SHARED)
+
 # Everything the H200 run needs, built here (the device has no Go toolchain): see bench/gpu.sh.
 # The binary travels gzipped (stripped it is ~63 MB; a device call carries at most 64 MiB).
 gpu-prep:
@@ -57,6 +61,4 @@ gpu-prep:
 	CGO_ENABLED=1 $(GO) build -tags xla -ldflags="-s -w" -o gpu-run/tct-xla ./cmd/tct
 	cp $(SHARED)/gpu/pjrt-env.sh $(SHARED)/bench-ref/torch_gpt_ref.py $(SHARED)/schemas/github-workflow.json gpu-run/
 	rm -rf gpu-run/shards && ./gpu-run/tct-xla pipeline $(SHARED)/corpus/workflows.jsonl.zst --out gpu-run/shards
-	./gpu-run/tct-xla train-tokenizer $(SHARED)/corpus/workflows.jsonl.zst --classes 1 --lex-states 1 --overlearn 0 --recall 0 --out gpu-run/tok-one.json
-	rm -rf gpu-run/shards-one && ./gpu-run/tct-xla pipeline $(SHARED)/corpus/workflows.jsonl.zst --tokenizer gpu-run/tok-one.json --out gpu-run/shards-one
 	gzip -f gpu-run/tct-xla

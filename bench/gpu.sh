@@ -2,8 +2,7 @@
 # The device check for the H200 (one prepared run; see ../shared/gpu/README.md).
 # Prepare here (CPU machine):
 #   make gpu-prep        # builds gpu-run/tct-xla.gz (cgo, -tags xla, stripped, gzipped), corpus shards in
-#                        # gpu-run/shards, copies pjrt-env.sh and torch_gpt_ref.py into gpu-run/, and
-#                        # shards of a one-table tokenizer (--classes 1 --lex-states 1 --overlearn 0 --recall 0) in gpu-run/shards-one
+#                        # gpu-run/shards (the shipped one-table tokenizer), copies pjrt-env.sh and torch_gpt_ref.py into gpu-run/
 # Then run it on the device with carry ["gpu-run"] and a timeout that leaves room to rerun:
 #   bash bench/gpu.sh
 # It trains `small` (bf16) from the corpus shards and runs the PyTorch reference with the same shapes
@@ -27,18 +26,4 @@ tail -5 "$out/train-small.log"; cat "$out/train-small.json"
   --schemastore gpu-run/github-workflow.json --report "$out/eval.md" > /dev/null 2> "$out/eval.log"
 cat "$out/eval.md" | head -40
 
-# Which tokenizer trains the better model: the same run on the one-table tokenizer's shards, compared on
-# validation bits per byte (on CPU, a 1.2M-weight model did 1-2% better with one table; see the README).
-if [ -d gpu-run/shards-one ]; then
-  /tmp/tct-xla train --shards gpu-run/shards-one --config small --set dtype=bfloat16 --steps "${STEPS:-300}" \
-    --out "$out/run-small-one" --json > "$out/train-small-one.json" 2> "$out/train-small-one.log"
-  /tmp/tct-xla eval --checkpoint "$out/run-small-one" --shards gpu-run/shards-one --tokenizer gpu-run/tok-one.json -n 0 \
-    --json > "$out/eval-one.json" 2> "$out/eval-one.log"
-  python3 - "$out" <<'PY'
-import json, sys
-o = sys.argv[1]
-a = json.load(open(f"{o}/train-small.json")); b = json.load(open(f"{o}/train-small-one.json"))
-e = json.load(open(f"{o}/eval-one.json"))
-print(f"merge classes: val_bpb {a.get('val_bpb')}  one table: val_bpb {b.get('val_bpb')} (whole split: {e.get('val_bpb')})")
-PY
-fi
+# Which tokenizer trains the better model is bench/study.sh's question (make study-prep).

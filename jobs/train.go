@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/tct-dev/tct/configs"
 	"github.com/tct-dev/tct/model"
@@ -76,17 +78,16 @@ func Train(ctx context.Context, cfg TrainConfig, console io.Writer) (*train.Repo
 // openRun resumes the run of cfg.Resume or starts a new one.
 func openRun(cfg TrainConfig) (*train.Run, error) {
 	if cfg.Resume != "" {
-		run, err := train.Open(cfg.Resume)
-		if err != nil {
-			return nil, fmt.Errorf("--resume: %w", err)
-		}
-		if cfg.Steps > 0 {
-			run.State.Config.Steps = cfg.Steps
-		}
-		return run, nil
+		return resumeRun(cfg)
 	}
 	if cfg.Shards == "" || cfg.Out == "" {
 		return nil, fmt.Errorf("--shards and --out are required (or --resume RUN_DIR)")
+	}
+	if entries, err := os.ReadDir(cfg.Out); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("--out %s is not empty: continue its run with --resume %s, or train into another directory", cfg.Out, cfg.Out)
+	}
+	if cfg.Model == "" {
+		cfg.Model = DefaultModel
 	}
 	c, err := model.LoadConfig(configs.Models, cfg.Model)
 	if err != nil {
@@ -101,6 +102,33 @@ func openRun(cfg TrainConfig) (*train.Run, error) {
 		c.Steps = cfg.Steps
 	}
 	return train.Create(cfg.Out, train.State{Config: c, Shards: cfg.Shards})
+}
+
+// DefaultModel is the model configuration of a new run without --config.
+const DefaultModel = "tiny"
+
+// resumeRun opens the run of cfg.Resume; a flag that would change what the
+// run is (its data, model or directory) is refused, not ignored.
+func resumeRun(cfg TrainConfig) (*train.Run, error) {
+	run, err := train.Open(cfg.Resume)
+	if err != nil {
+		return nil, fmt.Errorf("--resume: %w", err)
+	}
+	st := run.State
+	switch {
+	case cfg.Shards != "" && filepath.Clean(cfg.Shards) != filepath.Clean(st.Shards):
+		return nil, fmt.Errorf("--shards %s: the run in %s trains on %s; a resumed run keeps its shards", cfg.Shards, cfg.Resume, st.Shards)
+	case cfg.Model != "" && cfg.Model != st.Config.Name:
+		return nil, fmt.Errorf("--config %s: the run in %s is a %s model; a resumed run keeps its model", cfg.Model, cfg.Resume, st.Config.Name)
+	case len(cfg.Sets) > 0:
+		return nil, fmt.Errorf("--set %s: a resumed run keeps its configuration (start a new run to change it)", cfg.Sets[0])
+	case cfg.Out != "" && filepath.Clean(cfg.Out) != filepath.Clean(cfg.Resume):
+		return nil, fmt.Errorf("--out %s: a resumed run stays in its directory %s", cfg.Out, cfg.Resume)
+	}
+	if cfg.Steps > 0 {
+		run.State.Config.Steps = cfg.Steps
+	}
+	return run, nil
 }
 
 // trainBatches opens the shuffled training stream, restored to where a resumed run stood.

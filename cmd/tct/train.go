@@ -48,7 +48,7 @@ RUN_DIR/loss.png plots training and validation loss against tokens seen.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Shards, "shards", "", "shard directory of tct pipeline")
-	fs.StringVar(&cfg.Model, "config", "tiny", "model config: tiny, small, medium, large")
+	fs.StringVar(&cfg.Model, "config", "", "model config: tiny (the default), compact, small, medium, large")
 	fs.StringVarP(&cfg.Out, "out", "o", "", "run directory")
 	fs.StringVar(&cfg.Backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go:ops_sequential)")
 	fs.StringVar(&cfg.Resume, "resume", "", "continue the run in this directory")

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tct-dev/tct/model/train"
+	"github.com/tct-dev/tct/shards"
 )
 
 // shardsForTraining runs the pipeline on the embedded dump (or the corpus)
@@ -71,6 +73,15 @@ func TestTrainTiny(t *testing.T) {
 	if len(lines) != 30 || lines[29].ValLoss <= 0 {
 		t.Errorf("log: %d lines", len(lines))
 	}
+	// tiny validates on eval_batches 2 of 4 windows: the log says when that
+	// is part of the split.
+	man, err := shards.ReadManifest(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if partial := man.Splits["val"].Windows > 8; lines[29].ValPartial != partial {
+		t.Errorf("%d validation windows, the log says partial %v", man.Splits["val"].Windows, lines[29].ValPartial)
+	}
 }
 
 // N steps, then --resume to 2N, gives exactly the losses of 2N steps in one run.
@@ -99,5 +110,42 @@ func TestTrainResumeExact(t *testing.T) {
 	run, err := train.Open(split)
 	if err != nil || run.State.Step != 8 || run.State.Tokenizer == "" {
 		t.Errorf("state: %+v %v", run, err)
+	}
+}
+
+// A run directory belongs to one run: a new run refuses a used directory,
+// a resumed run refuses flags that would change its data, model or place,
+// and resuming a finished run plots its whole log again.
+func TestTrainRunDirectory(t *testing.T) {
+	sh := shardsForTraining(t, "../../testdata/dump", "../../testdata/dump.jsonl")
+	other := shardsForTraining(t, "../../testdata/dump")
+	runDir := filepath.Join(t.TempDir(), "run")
+	if _, stderr, err := run(t, "train", "--shards", sh, "--out", runDir, "--steps", "3", "--set", "eval_every=0"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--shards", sh, "--out", runDir, "--steps", "5"}, "--resume"},
+		{[]string{"train", "--resume", runDir, "--shards", other}, "--shards"},
+		{[]string{"train", "--resume", runDir, "--config", "small"}, "--config"},
+		{[]string{"train", "--resume", runDir, "--set", "lr=0.1"}, "--set"},
+		{[]string{"train", "--resume", runDir, "--out", t.TempDir()}, "--out"},
+	} {
+		_, _, err := run(t, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v (want an error naming %s)", c.args, err, c.want)
+		}
+	}
+	png := filepath.Join(runDir, "loss.png")
+	if err := os.Remove(png); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := run(t, "train", "--resume", runDir, "--shards", sh, "--config", "tiny"); err != nil {
+		t.Fatalf("resuming a finished run: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(png); err != nil || len(readLogLines(t, runDir)) != 3 {
+		t.Errorf("a finished run resumed: plot %v, %d log lines", err, len(readLogLines(t, runDir)))
 	}
 }
