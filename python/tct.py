@@ -17,6 +17,7 @@ raise TokenizerError with the tokenizer's message.
 Set TCT_LIB to load the library from another path.
 """
 
+import array
 import ctypes
 import os
 import sys
@@ -88,17 +89,23 @@ def _check(lib, msg):
         raise TokenizerError(text)
 
 
+_INT32 = "i" if array.array("i").itemsize == 4 else "l"
+
+
 def _take_ints(lib, p, n):
     """Copies n int32 from a library buffer into a list and frees it."""
     try:
-        return p[:n]
+        a = array.array(_INT32)
+        a.frombytes(ctypes.string_at(p, 4 * n))
+        return a.tolist()
     finally:
         lib.tct_free(p)
 
 
 def _int_array(ids):
-    ids = list(ids)
-    return (ctypes.c_int32 * len(ids))(*ids), len(ids)
+    """(pointer, length, keep-alive) of ids as a C int32 array."""
+    a = ids if isinstance(ids, array.array) and ids.typecode == _INT32 else array.array(_INT32, ids)
+    return ctypes.cast(a.buffer_info()[0], _i32p), len(a), a
 
 
 def _format(format):
@@ -208,7 +215,7 @@ class Tokenizer:
         """The document of content ids as bytes: canonical JSON (no trailing
         newline) or YAML. With strict, ids left after the document are an error."""
         f = _format(format)
-        arr, n = _int_array(ids)
+        arr, n, _keep = _int_array(ids)
         p, ln, used = ctypes.c_void_p(), _size(), _size()
         _check(self._lib, self._lib.tct_decode(self._handle(), arr, n, f, ctypes.byref(p), ctypes.byref(ln),
                                                ctypes.byref(used)))
@@ -228,7 +235,7 @@ class Tokenizer:
         """The training windows of a document's ids as the pipeline cuts them:
         lists of context+1 ids, [position, ids..., PAD...]. With detail, a list
         of (window, start, valid) where valid counts the non-PAD ids."""
-        arr, n = _int_array(ids)
+        arr, n, _keep = _int_array(ids)
         w, s, v, count = _i32p(), _i32p(), _i32p(), _size()
         _check(self._lib, self._lib.tct_windows(self._handle(), arr, n, context, stride, ctypes.byref(w),
                                                 ctypes.byref(s), ctypes.byref(v), ctypes.byref(count)))
@@ -243,7 +250,7 @@ class Tokenizer:
         no position token): a bytes mask, id i allowed when bit i%8 of byte
         i//8 is set, or with as_set a set of ids. Empty once the document is
         complete."""
-        arr, n = _int_array(prefix_ids)
+        arr, n, _keep = _int_array(prefix_ids)
         p, ln = _u8p(), _size()
         _check(self._lib, self._lib.tct_allowed(self._handle(), arr, n, ctypes.byref(p), ctypes.byref(ln)))
         try:

@@ -11,10 +11,10 @@
 //	    next ({"allowed": [...]}), {"text": ..., "format": "yaml"|"json"}
 //	    with its ids; either with {"error": message} when the tokenizer
 //	    refuses.
-//	goref bench [-tokenizer FILE] < docs.jsonl
+//	goref bench [-repeat R] [-tokenizer FILE] < docs.jsonl
 //	    times one goroutine over the documents of `goref docs`: encode from
 //	    YAML, encode from JSON, decode to JSON, and o200k_base (tiktoken-go)
-//	    on the YAML; prints a JSON report.
+//	    on the YAML, each R times (the fastest counts); prints a JSON report.
 //
 // It calls the tokenizer package directly, not through capi.
 package main
@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	tokPath := fs.String("tokenizer", "", "tokenizer file (default: the embedded one)")
 	every := fs.Int("every", 1, "docs: print every K-th record only")
+	repeat := fs.Int("repeat", 1, "bench: passes of each kind (the fastest counts)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	case "query":
 		return query(tok, in, json.NewEncoder(w))
 	case "bench":
-		return bench(tok, in, json.NewEncoder(w))
+		return bench(tok, in, max(*repeat, 1), json.NewEncoder(w))
 	}
 	return fmt.Errorf("unknown command %q: want docs, query or bench", args[0])
 }
