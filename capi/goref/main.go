@@ -13,7 +13,7 @@
 //	    refuses.
 //	goref bench [-repeat R] [-tokenizer FILE] < docs.jsonl
 //	    times one goroutine over the documents of `goref docs`: encode from
-//	    YAML, encode from JSON, decode to JSON, and o200k_base (tiktoken-go)
+//	    YAML, encode from JSON, decode to JSON and to YAML, and o200k_base (tiktoken-go)
 //	    on the YAML, each R times (the fastest counts); prints a JSON report.
 //
 // It calls the tokenizer package directly, not through capi.
