@@ -148,6 +148,8 @@ class TestErrors(unittest.TestCase):
             with self.assertRaises(tct.TokenizerError) as cm:
                 TOK.encode(req["text"], req["format"])
             self.assertEqual(str(cm.exception), ans["error"])
+        d = good_docs()[-1]  # the encoders that failed encode the next document right
+        self.assertEqual(TOK.encode_batch([d["content"]] * 4, "yaml", num_threads=4), [d["ids"]] * 4)
 
     def test_bad_ids(self):
         with self.assertRaises(tct.TokenizerError) as cm:
