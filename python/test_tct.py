@@ -169,6 +169,18 @@ class TestErrors(unittest.TestCase):
             TOK.encode("on: push", "toml")
 
 
+    def test_bad_handle(self):
+        """A handle that is no tokenizer (a Go panic inside) is an error, not a crash."""
+        import ctypes
+        lib = TOK._lib
+        p, n = ctypes.POINTER(ctypes.c_int32)(), ctypes.c_size_t()
+        for h in (0, 987654321):
+            with self.assertRaises(tct.TokenizerError) as cm:
+                tct._check(lib, lib.tct_encode(h, b"on: push", 8, 1, ctypes.byref(p), ctypes.byref(n)))
+            self.assertTrue("handle" in str(cm.exception) or "internal error" in str(cm.exception), str(cm.exception))
+        self.assertEqual(TOK.encode("on: push"), TOK.encode('{"on":"push"}', "json"))
+
+
 class TestAllowed(unittest.TestCase):
     def test_against_go(self):
         rng = random.Random(1)
