@@ -21,6 +21,8 @@ masked out of the loss), or loaded from --checkpoint.
 --docs takes JSONL dumps (records with "content" YAML, or `tct convert`
 output with "json"), .jsonl.zst (decompressed with the zstd command),
 YAML files and directories of them. Without torch it says so and exits 0.
+A machine without Go (the GPU machine) needs python/libtct.so built
+elsewhere with `make python` and copied beside python/tct.py.
 """
 
 import argparse
