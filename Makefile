@@ -3,7 +3,7 @@ GO      ?= go
 OUT     ?= out
 SHARED  ?= ../shared
 
-.PHONY: run test build bench fuzz clean tokenizer gpu-prep study-prep interop
+.PHONY: run test build bench fuzz clean tokenizer gpu-prep study-prep interop python
 
 # The main job on the embedded default dump (testdata/), on CPU.
 run: build
@@ -15,6 +15,12 @@ run: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/tct ./cmd/tct
+
+# The tokenizer for Python (python/tct.py): libtct, a C shared library (needs cgo and gcc),
+# and tct-ref, the Go side python/test_tct.py compares with. See docs/python.md.
+python:
+	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -ldflags="-s -w" -o python/libtct.so ./capi/libtct
+	CGO_ENABLED=0 $(GO) build -o python/tct-ref ./capi/goref
 
 # DuckDB reads the shards (npm @duckdb/node-api); needs node, npm and the npm registry.
 interop:
@@ -30,6 +36,8 @@ test:
 	$(GO) test -count=1 ./...
 	$(GO) test -race -count=1 ./pipeline
 	bash bench/interop.sh
+	$(MAKE) python
+	SHARED=$(SHARED) python3 python/test_tct.py
 
 # Benchmarks side by side with the references, on the shared corpus: tables in bench/results/,
 # assembled into docs/benchmarks.md (with the date, the machine and the Go version) by bench/report.sh.
@@ -48,7 +56,7 @@ fuzz:
 	$(GO) test ./tokenizer -run '^$$' -fuzz '^FuzzTextRoundTrip$$' -fuzztime 20s
 
 clean:
-	rm -rf bin $(OUT)
+	rm -rf bin $(OUT) python/libtct.so python/libtct.h python/tct-ref
 
 # Issue #15's tokenizer study on the H200 (one call per group of variants): see bench/study.sh.
 study-prep:

@@ -18,14 +18,7 @@ import (
 
 // LoadTokenizer reads a tokenizer file, or the embedded default for "".
 func LoadTokenizer(path string) (*tokenizer.Tokenizer, error) {
-	if path == "" {
-		t, err := tokenizer.Parse(configs.Tokenizer)
-		if err != nil {
-			return nil, fmt.Errorf("embedded tokenizer: %w", err)
-		}
-		return t, nil
-	}
-	return tokenizer.Load(path)
+	return tokenizer.LoadOr(path, configs.Tokenizer)
 }
 
 // loadRun opens a trained run for inference with its tokenizer.

@@ -314,3 +314,15 @@ func parseText(f file, b []byte) (*Tokenizer, error) {
 	t.Fingerprint = hex.EncodeToString(sum[:])
 	return t, nil
 }
+
+// LoadOr reads the tokenizer file at path, or parses embedded when path is "".
+func LoadOr(path string, embedded []byte) (*Tokenizer, error) {
+	if path != "" {
+		return Load(path)
+	}
+	t, err := Parse(embedded)
+	if err != nil {
+		return nil, fmt.Errorf("embedded tokenizer: %w", err)
+	}
+	return t, nil
+}
