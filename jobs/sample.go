@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -71,17 +72,45 @@ func Generate(ctx context.Context, cfg GenerateConfig) (*sample.Report, error) {
 		Sampler: model.Sampler{Temperature: cfg.Temperature, TopK: cfg.TopK, TopP: cfg.TopP, Rng: rand.New(rand.NewPCG(cfg.Seed, 0x7c7))}})
 }
 
-// promptIDs converts a partial YAML workflow and encodes it open-ended.
+// promptIDs converts a partial YAML workflow and encodes it open-ended; a
+// prompt that cannot start a workflow is an error naming its first line
+// that does not fit.
 func promptIDs(tok *tokenizer.Tokenizer, path string) ([]int32, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	ids, err := PromptIDs(tok, src)
+	if err == nil {
+		return ids, nil
+	}
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	for k := 1; k < len(lines); k++ {
+		if _, e := PromptIDs(tok, bytes.Join(lines[:k], nil)); e != nil {
+			return nil, fmt.Errorf("%s: line %d: the prompt cannot start a workflow: %w", path, k, err)
+		}
+	}
+	return nil, fmt.Errorf("%s: the prompt cannot start a workflow: %w", path, err)
+}
+
+// PromptIDs encodes a partial workflow (YAML or JSON) open-ended and checks
+// that the strict grammar accepts it as the start of a workflow.
+func PromptIDs(tok *tokenizer.Tokenizer, src []byte) ([]int32, error) {
 	doc, err := stages.YAMLToJSON(nil, src, stages.DefaultConvertLimits())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	return tok.NewEncoder().EncodeOpen(doc)
+	ids, err := tok.NewEncoder().EncodeOpen(doc)
+	if err != nil {
+		return nil, err
+	}
+	m := tok.NewMachine(true)
+	for _, id := range ids {
+		if err := tok.Advance(m, id); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 // EvalConfig configures `tct eval`.

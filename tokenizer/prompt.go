@@ -19,6 +19,9 @@ func (e *Encoder) EncodeOpen(doc []byte) ([]int32, error) {
 	}
 	if n > 0 && e.base[n-1] == TokNull {
 		n--
+		if n > 0 && e.base[n-1] == TokEsc { // null did not fit the schema there: drop its escape too
+			n--
+		}
 	}
 	var ids []int32
 	start := 0
