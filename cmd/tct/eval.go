@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tct-dev/tct/jobs"
+	"github.com/tct-dev/tct/model/sample"
 )
 
 func newEvalCmd() *cobra.Command {
@@ -49,7 +50,7 @@ split, scored on the same validation documents (no --checkpoint: only it).`,
 	fs.StringVar(&cfg.Run, "checkpoint", "", "run directory of tct train")
 	fs.StringVar(&cfg.Shards, "shards", "", "shard directory (validation split and the corpus distribution)")
 	fs.IntVarP(&cfg.N, "n", "n", 16, "samples with and without constraints (0: loss and bits per byte only)")
-	fs.IntVar(&cfg.MaxTokens, "max-tokens", 0, "stop a sample after this many ids (default: the context)")
+	fs.IntVar(&cfg.MaxTokens, "max-tokens", sample.DefaultMaxTokens, "ids sampled per sample at most; past the context the window slides; constrained samples are then closed by the grammar")
 	fs.StringVar(&cfg.SchemaStore, "schemastore", "", "SchemaStore's github-workflow.json, to validate against it too")
 	fs.IntVar(&cfg.Ngram, "ngram", 0, "also report the n-gram floor of this order (Kneser-Ney, counted on the training split); without --checkpoint, only it")
 	fs.StringVar(&mdPath, "report", "", "write a Markdown summary here")

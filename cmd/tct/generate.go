@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tct-dev/tct/jobs"
+	"github.com/tct-dev/tct/model/sample"
 )
 
 func newGenerateCmd() *cobra.Command {
@@ -42,7 +43,7 @@ partial workflow (YAML, e.g. everything up to "steps:").`,
 	fs.IntVar(&cfg.TopK, "top-k", 50, "sample among the k most likely ids (0: all)")
 	fs.Float64Var(&cfg.TopP, "top-p", 0.95, "nucleus sampling threshold (1: off)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "sampling seed")
-	fs.IntVar(&cfg.MaxTokens, "max-tokens", 0, "stop a sample after this many ids (default: the context)")
+	fs.IntVar(&cfg.MaxTokens, "max-tokens", sample.DefaultMaxTokens, "ids sampled per sample at most; past the context the window slides; constrained samples are then closed by the grammar")
 	fs.StringVar(&cfg.Tokenizer, "tokenizer", "", "tokenizer file (default: the embedded one; must be the run's)")
 	fs.StringVar(&cfg.Backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go:ops_sequential)")
 	fs.BoolVar(&asJSON, "json", false, "print the samples and the report as JSON")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tct-dev/tct/configs"
 	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/model"
 	"github.com/tct-dev/tct/model/eval"
@@ -37,8 +38,12 @@ func TestGenerateConstrained(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ours, err := eval.NewValidator("ours", configs.WorkflowSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, constrained := range []bool{true, false} {
-		rep, err := sample.Generate(tr, tok, sample.Options{N: 6, Constrained: constrained,
+		rep, err := sample.Generate(tr, tok, sample.Options{N: 6, Constrained: constrained, MaxTokens: 150,
 			Sampler: model.Sampler{Temperature: 1, Rng: rand.New(rand.NewPCG(1, 2))}})
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +59,7 @@ func TestGenerateConstrained(t *testing.T) {
 					t.Errorf("complete sample is not JSON: %v", err)
 				}
 				ids, _, err := tok.NewEncoder().Encode(nil, s.JSON)
-				m := tok.Grammar.NewMachine(true)
+				m := tok.NewMachine(true)
 				for _, id := range ids {
 					if err == nil {
 						err = tok.Advance(m, id)
@@ -69,6 +74,19 @@ func TestGenerateConstrained(t *testing.T) {
 			constrained, rep.Complete, len(rep.Samples), invalid, rep.MsPerToken, 100*rep.MaskShare)
 		if constrained && invalid > 0 {
 			t.Errorf("constrained sampling produced %d invalid samples", invalid)
+		}
+		// Constrained samples always finish (closed by the grammar when the
+		// budget runs out), valid under our schema; a sample longer than the
+		// context went on in a second window.
+		longest := 0
+		for _, s := range rep.Samples {
+			longest = max(longest, s.Tokens)
+			if constrained && (!s.Complete || !ours.Valid(s.JSON)) {
+				t.Errorf("constrained sample: complete %v, %s", s.Complete, s.JSON)
+			}
+		}
+		if longest >= 64 && rep.Windows < 2 || constrained && rep.Complete != len(rep.Samples) {
+			t.Errorf("%d windows for a sample of %d ids; %d of %d complete", rep.Windows, longest, rep.Complete, len(rep.Samples))
 		}
 	}
 	// eval -n 0: the loss and bits per byte over the whole validation split, no samples.

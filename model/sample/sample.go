@@ -20,7 +20,8 @@ type Sample struct {
 	JSON      json.RawMessage `json:"json,omitempty"`
 	Partial   string          `json:"partial,omitempty"`
 	Complete  bool            `json:"complete"`
-	Tokens    int             `json:"tokens"`
+	Tokens    int             `json:"tokens"`           // ids sampled from the model
+	Forced    int             `json:"forced,omitempty"` // ids of the forced close (tokenizer.Completion)
 	StopCause string          `json:"stop,omitempty"`
 }
 
@@ -29,18 +30,25 @@ type Report struct {
 	Samples     []Sample `json:"samples"`
 	Constrained bool     `json:"constrained"`
 	Complete    int      `json:"complete"`
+	ForcedClose int      `json:"forced_close"` // complete samples the budget ran out on, closed by the grammar
 	Tokens      int      `json:"tokens"`
 	Seconds     float64  `json:"seconds"`
-	MaskShare   float64  `json:"mask_share"` // share of the time spent computing allowed ids
+	TokensPerS  float64  `json:"tokens_per_s"` // sampled ids of all rows per second
+	MaskShare   float64  `json:"mask_share"`   // share of the time spent computing allowed ids
 	MsPerToken  float64  `json:"ms_per_token"`
+	Windows     int      `json:"windows"` // windows the batch went through (1: it stayed in the first)
 }
+
+// DefaultMaxTokens bounds a sample (not the context: past the context
+// generation slides its window).
+const DefaultMaxTokens = 4096
 
 // Options say what to sample.
 type Options struct {
 	N           int     // samples, generated as one batch
 	Prompt      []int32 // ids every sample starts with (tokenizer.Encoder.EncodeOpen)
-	Constrained bool    // mask the logits with the strict grammar
-	MaxTokens   int     // stop a sample after this many ids (0: the context)
+	Constrained bool    // mask the logits with the strict grammar; close a sample the budget runs out on
+	MaxTokens   int     // ids sampled per sample at most (0: DefaultMaxTokens)
 	Sampler     model.Sampler
 }
 
@@ -51,14 +59,18 @@ type row struct {
 	s    Sample
 }
 
-// Generate samples o.N documents as one batch of windows [position 0, ids...],
-// decoding one position at a time with the model's KV cache.
+// Generate samples o.N documents as one batch. Rows advance in lockstep, one
+// position per step, with the model's KV cache. When the window is full a
+// new one starts the way the pipeline cuts documents: its position token,
+// then the last half context of the ids so far; the grammar machines keep
+// the whole document. When the budget runs out, constrained rows are closed
+// by the grammar (tokenizer.Completion).
 func Generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o Options) (*Report, error) {
-	c := tr.Cfg.Context
-	// All rows share the prompt, so they advance in lockstep: one position per step.
-	window := append([]int32{tok.Layout.Position(0)}, o.Prompt...)
-	if len(window) >= c {
-		return nil, fmt.Errorf("the prompt (%d ids) does not fit the context %d", len(o.Prompt), c)
+	if o.MaxTokens <= 0 {
+		o.MaxTokens = DefaultMaxTokens
+	}
+	if len(o.Prompt)+1 >= tr.Cfg.Context {
+		return nil, fmt.Errorf("the prompt (%d ids) does not fit the context %d", len(o.Prompt), tr.Cfg.Context)
 	}
 	rows, err := newRows(tok, o)
 	if err != nil {
@@ -68,26 +80,97 @@ func Generate(tr *model.Trainer, tok *tokenizer.Tokenizer, o Options) (*Report, 
 	if err != nil {
 		return nil, err
 	}
-	limit := c
-	if o.MaxTokens > 0 && len(window)+o.MaxTokens < limit {
-		limit = len(window) + o.MaxTokens
+	g := &generation{tok: tok, o: o, rows: rows, pred: pred, ctx: tr.Cfg.Context, column: make([]int32, o.N),
+		masks: make([]func(int) bool, o.N), ids: make([][]int32, o.N)}
+	for i := range g.ids {
+		g.ids[i] = append([]int32(nil), o.Prompt...)
 	}
 	start := time.Now()
-	logits, err := prefill(pred, window, o.N)
-	if err != nil {
+	if err := g.run(); err != nil {
 		return nil, err
 	}
-	g := &generation{tok: tok, o: o, rows: rows, column: make([]int32, o.N), masks: make([]func(int) bool, o.N)}
-	for n := len(window); ; n++ {
-		if !g.advance(logits, n, limit) || n+1 >= c {
-			g.stopAll("length")
-			break
-		}
-		if logits, err = pred.Next(g.column, n); err != nil {
+	if o.Constrained {
+		if err := g.closeAll(); err != nil {
 			return nil, err
 		}
 	}
+	g.stopAll("length")
 	return g.report(time.Since(start)), nil
+}
+
+// run samples until every row is done or the budget is spent.
+func (g *generation) run() error {
+	logits, n, err := g.window(0)
+	if err != nil {
+		return err
+	}
+	for step := 0; step < g.o.MaxTokens; step++ {
+		if !g.advance(logits) {
+			return nil
+		}
+		for i := range g.ids {
+			g.ids[i] = append(g.ids[i], g.column[i])
+		}
+		if n+1 >= g.ctx { // the window is full: go on in the next one
+			if logits, n, err = g.window(len(g.ids[0]) - g.ctx/2); err != nil {
+				return err
+			}
+			continue
+		}
+		if logits, err = g.pred.Next(g.column, n); err != nil {
+			return err
+		}
+		n++
+	}
+	return nil
+}
+
+// window starts a window at document offset from (empty caches) and feeds it
+// the position token and every row's ids from there; it returns the logits
+// for the next position and that position.
+func (g *generation) window(from int) ([][]float32, int, error) {
+	from = max(from, 0)
+	g.pred.Reset()
+	g.windows++
+	column := make([]int32, len(g.rows))
+	for i := range column {
+		column[i] = g.tok.Layout.Position(from)
+	}
+	logits, err := g.pred.Next(column, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := len(g.ids[0]) - from
+	for p := 0; p < n; p++ {
+		for i := range column {
+			column[i] = g.ids[i][from+p]
+		}
+		if logits, err = g.pred.Next(column, p+1); err != nil {
+			return nil, 0, err
+		}
+	}
+	return logits, n + 1, nil
+}
+
+// closeAll closes the rows the budget ran out on with the grammar's shortest
+// continuation: such a sample is complete and counted as forced.
+func (g *generation) closeAll() error {
+	for _, r := range g.rows {
+		if r.done {
+			continue
+		}
+		ids, err := g.tok.Completion(r.m)
+		if err != nil {
+			return fmt.Errorf("closing a sample: %w", err)
+		}
+		for _, id := range ids {
+			if err := g.tok.Advance(r.m, id); err != nil {
+				return fmt.Errorf("closing a sample: %w", err)
+			}
+		}
+		r.done, r.s.Complete, r.s.Forced = true, true, len(ids)
+	}
+	return nil
 }
 
 // newRows starts a machine per row and feeds it the prompt.
@@ -108,27 +191,14 @@ func newRows(tok *tokenizer.Tokenizer, o Options) ([]*row, error) {
 	return rows, nil
 }
 
-// prefill feeds the shared window one position at a time and returns the
-// logits after its last id.
-func prefill(pred *model.CachedPredictor, window []int32, n int) ([][]float32, error) {
-	column := make([]int32, n)
-	var logits [][]float32
-	for p, id := range window {
-		for i := range column {
-			column[i] = id
-		}
-		var err error
-		if logits, err = pred.Next(column, p); err != nil {
-			return nil, err
-		}
-	}
-	return logits, nil
-}
-
 // generation is the state shared by the steps of one Generate call.
 type generation struct {
 	tok      *tokenizer.Tokenizer
 	o        Options
+	pred     *model.CachedPredictor
+	ctx      int       // the model's context
+	ids      [][]int32 // per row: the prompt and every id sampled (PAD after the row is done)
+	windows  int
 	rows     []*row
 	column   []int32          // the ids fed at the next position, one per row
 	masks    []func(int) bool // the ids each row may take next
@@ -136,18 +206,14 @@ type generation struct {
 	tokens   int
 }
 
-// advance samples position n of every live row; it reports whether a row is still live.
-func (g *generation) advance(logits [][]float32, n, limit int) bool {
-	g.computeMasks(n, limit)
+// advance samples the next id of every live row; it reports whether a row is still live.
+func (g *generation) advance(logits [][]float32) bool {
+	g.computeMasks()
 	l := g.tok.Layout
 	active := false
 	for i, r := range g.rows {
 		g.column[i] = int32(l.PAD)
 		if r.done {
-			continue
-		}
-		if n >= limit {
-			r.done, r.s.StopCause = true, "length"
 			continue
 		}
 		id := g.o.Sampler.Sample(logits[i], g.masks[i])
@@ -173,12 +239,12 @@ func (g *generation) advance(logits [][]float32, n, limit int) bool {
 
 // computeMasks finds the allowed ids of all live rows at once (rows are
 // independent); sampling stays sequential so that the seed decides the output.
-func (g *generation) computeMasks(n, limit int) {
+func (g *generation) computeMasks() {
 	t0 := time.Now()
 	content := g.tok.Layout.Content
 	var wg sync.WaitGroup
 	for i, r := range g.rows {
-		if r.done || n >= limit {
+		if r.done {
 			continue
 		}
 		if !g.o.Constrained {
@@ -206,17 +272,21 @@ func (g *generation) stopAll(cause string) {
 }
 
 func (g *generation) report(elapsed time.Duration) *Report {
-	rep := &Report{Constrained: g.o.Constrained, Tokens: g.tokens, Seconds: elapsed.Seconds()}
+	rep := &Report{Constrained: g.o.Constrained, Tokens: g.tokens, Seconds: elapsed.Seconds(), Windows: g.windows}
 	for _, r := range g.rows {
 		if r.s.Complete {
 			r.s.JSON = append(json.RawMessage(nil), r.m.JSON()...)
 			rep.Complete++
+			if r.s.Forced > 0 {
+				rep.ForcedClose++
+			}
 		} else {
 			r.s.Partial = string(r.m.JSON())
 		}
 		rep.Samples = append(rep.Samples, r.s)
 	}
 	if g.tokens > 0 {
+		rep.TokensPerS = float64(g.tokens) / rep.Seconds
 		rep.MsPerToken = 1000 * rep.Seconds / float64(g.tokens)
 		rep.MaskShare = g.maskTime.Seconds() / rep.Seconds
 	}
