@@ -199,6 +199,9 @@ func evalOptions(cfg EvalConfig, man *shards.Manifest, tok *tokenizer.Tokenizer)
 	if o.Ours, err = eval.NewValidator("ours", configs.WorkflowSchema); err != nil {
 		return o, err
 	}
+	if o.Lint, err = eval.NewLinter(); err != nil {
+		return o, err
+	}
 	if cfg.SchemaStore != "" {
 		b, err := os.ReadFile(cfg.SchemaStore)
 		if err != nil {

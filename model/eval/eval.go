@@ -21,6 +21,10 @@ type SampleStats struct {
 	ValidSchemaStore float64            `json:"valid_schemastore"`      // share valid under SchemaStore's schema (if given)
 	ValidOfComplete  float64            `json:"valid_ours_of_complete"` // share of the complete samples valid under our schema
 	TV               map[string]float64 `json:"tv_distance"`            // total-variation distance to the corpus, by field
+	ForcedClose      float64            `json:"forced_close"`           // share closed by the grammar when the budget ran out
+	ActionlintClean  float64            `json:"actionlint_clean"`       // share complete and without an actionlint error
+	ActionlintErrors map[string]int     `json:"actionlint_errors"`      // actionlint errors by kind, over the complete samples
+	TokensPerS       float64            `json:"tokens_per_s"`
 	MsPerToken       float64            `json:"ms_per_token"`
 	MaskShare        float64            `json:"mask_share"`
 }
@@ -41,8 +45,9 @@ type Report struct {
 // Options say what to measure besides the loss.
 type Options struct {
 	N           int        // samples with and without constraints (0: loss only)
-	MaxTokens   int        // per sample (0: the context)
+	MaxTokens   int        // per sample (0: sample.DefaultMaxTokens)
 	Ours        *Validator // our schema
+	Lint        *Linter    // actionlint (nil: not run)
 	SchemaStore *Validator // SchemaStore's schema (nil: not checked)
 	Corpus      [][]byte   // training documents, the reference distribution of fields
 }
@@ -73,7 +78,10 @@ func Evaluate(ctx context.Context, tr *model.Trainer, tok *tokenizer.Tokenizer, 
 		if err != nil {
 			return nil, err
 		}
-		st, docs := o.stats(g, ref)
+		st, docs, err := o.stats(g, ref)
+		if err != nil {
+			return nil, err
+		}
 		if constrained {
 			rep.Constrained = st
 			rep.Examples = examples(docs, 3)
@@ -85,9 +93,10 @@ func Evaluate(ctx context.Context, tr *model.Trainer, tok *tokenizer.Tokenizer, 
 }
 
 // stats scores one set of samples; it returns the complete documents too.
-func (o Options) stats(g *sample.Report, ref Distributions) (SampleStats, [][]byte) {
+func (o Options) stats(g *sample.Report, ref Distributions) (SampleStats, [][]byte, error) {
 	n := float64(len(g.Samples))
-	st := SampleStats{Samples: len(g.Samples), MsPerToken: g.MsPerToken, MaskShare: g.MaskShare, TV: map[string]float64{}}
+	st := SampleStats{Samples: len(g.Samples), MsPerToken: g.MsPerToken, MaskShare: g.MaskShare, TokensPerS: g.TokensPerS,
+		TV: map[string]float64{}, ActionlintErrors: map[string]int{}}
 	var docs [][]byte
 	for _, s := range g.Samples {
 		if !s.Complete {
@@ -101,18 +110,43 @@ func (o Options) stats(g *sample.Report, ref Distributions) (SampleStats, [][]by
 		if o.SchemaStore != nil && o.SchemaStore.Valid(s.JSON) {
 			st.ValidSchemaStore++
 		}
+		if s.Forced > 0 {
+			st.ForcedClose++
+		}
+		if err := o.lint(&st, s.JSON); err != nil {
+			return st, nil, err
+		}
 	}
 	if st.Complete > 0 {
 		st.ValidOfComplete = st.ValidOurs / st.Complete
 	}
 	if n > 0 {
 		st.Complete, st.ValidOurs, st.ValidSchemaStore = st.Complete/n, st.ValidOurs/n, st.ValidSchemaStore/n
+		st.ForcedClose, st.ActionlintClean = st.ForcedClose/n, st.ActionlintClean/n
 	}
 	gen := FieldDistributions(docs)
 	for f, p := range ref {
 		st.TV[f] = TVDistance(p, gen[f])
 	}
-	return st, docs
+	return st, docs, nil
+}
+
+// lint counts a complete sample's actionlint errors by kind.
+func (o Options) lint(st *SampleStats, doc []byte) error {
+	if o.Lint == nil {
+		return nil
+	}
+	kinds, err := o.Lint.Lint(doc)
+	if err != nil {
+		return err
+	}
+	if len(kinds) == 0 {
+		st.ActionlintClean++
+	}
+	for _, k := range kinds {
+		st.ActionlintErrors[k]++
+	}
+	return nil
 }
 
 // examples renders the first k documents as YAML.
@@ -142,14 +176,15 @@ func (r *Report) Markdown(runDir string) string {
 		}
 		b.WriteString(".\n\n")
 	}
-	fmt.Fprintf(&b, "| sampling | samples | complete | valid (our schema) | complete ones valid (ours) | valid (SchemaStore) | TV uses | TV runs-on | TV on | ms/token | mask share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| sampling | samples | complete | forced close | valid (our schema) | complete ones valid (ours) | valid (SchemaStore) | actionlint clean | TV uses | TV runs-on | TV on | tokens/s | ms/token | mask share |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, x := range []struct {
 		name string
 		s    SampleStats
 	}{{"constrained", r.Constrained}, {"unconstrained", r.Unconstrained}} {
 		s := x.s
-		fmt.Fprintf(&b, "| %s | %d | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.2f | %.2f | %.2f | %.1f | %.0f%% |\n", x.name, s.Samples, 100*s.Complete,
-			100*s.ValidOurs, 100*s.ValidOfComplete, 100*s.ValidSchemaStore, s.TV["uses"], s.TV["runs-on"], s.TV["on"], s.MsPerToken, 100*s.MaskShare)
+		fmt.Fprintf(&b, "| %s | %d | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.0f%% | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f%% |\n", x.name, s.Samples,
+			100*s.Complete, 100*s.ForcedClose, 100*s.ValidOurs, 100*s.ValidOfComplete, 100*s.ValidSchemaStore, 100*s.ActionlintClean,
+			s.TV["uses"], s.TV["runs-on"], s.TV["on"], s.TokensPerS, s.MsPerToken, 100*s.MaskShare)
 	}
 	if len(r.ByKind) > 0 {
 		b.WriteString(r.kindTable())
