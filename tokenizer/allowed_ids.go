@@ -77,13 +77,28 @@ func asciiSets(m *Merges) (ascii, asciiEnd Mask) {
 
 // AllowedIDs returns the content ids that may come next from the machine's
 // state: a base id when the grammar allows it, a merged id when its whole
-// expansion is accepted. The machine is not changed.
+// expansion is accepted. The machine is not changed. The mask is shared with
+// later calls from the same state: read it, do not change it.
 func (t *Tokenizer) AllowedIDs(m *Machine) Mask {
 	if t.Text != nil { // no grammar: every content id
 		b := newMask(t.Layout.Content)
 		b.setRange(0, Token(t.Layout.Content-1))
 		return b
 	}
+	sig, ok := m.signature(t.masks.seedOf())
+	if !ok {
+		return t.allowedIDs(m)
+	}
+	if b, hit := t.masks.get(sig); hit {
+		return b
+	}
+	b := t.allowedIDs(m)
+	t.masks.put(sig, b)
+	return b
+}
+
+// allowedIDs computes AllowedIDs (no cache).
+func (t *Tokenizer) allowedIDs(m *Machine) Mask {
 	t.trieOnce.Do(func() {
 		for _, m := range t.Tables {
 			t.tries = append(t.tries, buildTrie(m))
@@ -113,6 +128,7 @@ type idWalk struct {
 	root            *idTrie
 	ascii, asciiEnd Mask
 	text            bool // in a string that may end here: asciiEnd is allowed, last ENDs need no walk
+	key             []byte // a strict key walk: the key so far (scratch)
 }
 
 // special reports whether the walk must enter n's subtree.
@@ -124,6 +140,12 @@ func (t *idWalk) special(n *idTrie) bool {
 }
 
 func (t *idWalk) walk(n *idTrie, m *Machine, allowed Mask, res Mask) {
+	if f := m.top(); f != nil && f.kind == fKey && m.strict {
+		// A strict key: bytes move only the UTF-8 state and the key's
+		// pattern match, checked per byte instead of cloning the machine.
+		t.walkBytes(n, m, *f, nil, nil, res)
+		return
+	}
 	if f := m.top(); f != nil && (f.kind == fString || f.kind == fKey && !m.strict) {
 		var after *afterEnd
 		if f.kind == fString {
@@ -174,7 +196,7 @@ func (t *idWalk) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, afte
 		tok, c := e.tok, e.c
 		if tok < TokEnd {
 			next := u8
-			if !utf8Step(&next, byte(tok)) {
+			if !utf8Step(&next, byte(tok)) || !t.keyByteOK(m, u8, pending, byte(tok)) {
 				continue
 			}
 			for _, id := range c.ids {
@@ -215,6 +237,16 @@ func (t *idWalk) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, afte
 			t.walk(c, m2, m2.Allowed(), res)
 		}
 	}
+}
+
+// keyByteOK reports whether a strict key may go on with byte b after the
+// pending bytes of the walk (as Allowed decides for one byte).
+func (t *idWalk) keyByteOK(m *Machine, f frame, pending []byte, b byte) bool {
+	if f.kind != fKey || !m.strict {
+		return true
+	}
+	t.key = append(append(append(t.key[:0], f.key...), pending...), b)
+	return len(t.key) <= maxStrictKey && m.keyViable(f.node, t.key)
 }
 
 // walkBytesSpecial is walkBytes from the trie root after the all-ASCII ids

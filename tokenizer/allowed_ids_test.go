@@ -79,3 +79,40 @@ func BenchmarkAllowedIDs(b *testing.B) {
 		tok.AllowedIDs(states[i%len(states)])
 	}
 }
+
+// At every state of the first ids of real documents under the strict
+// grammar (keys of jobs included: pattern keys spelled byte by byte),
+// AllowedIDs, cached or not, agrees with trying every id.
+func TestAllowedIDsStrictPrefixes(t *testing.T) {
+	tok, err := tokenizer.Parse(configs.Tokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := loadCorpus(t)
+	enc := tok.NewEncoder()
+	checked := 0
+	for _, doc := range []([]byte){docs[3], docs[11]} {
+		ids, _, err := enc.Encode(nil, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := tok.NewMachine(true)
+		for i, id := range ids[:min(len(ids), 40)] {
+			for pass := 0; pass < 2; pass++ { // computed, then from the cache
+				got := tok.AllowedIDs(m)
+				for c := 0; c < tok.Layout.Content; c++ {
+					if ok := tok.Advance(m.Clone(), int32(c)) == nil; ok != got.Has(tokenizer.Token(c)) {
+						t.Fatalf("position %d (pass %d), id %d: brute force %v, AllowedIDs %v", i, pass, c, ok, !ok)
+					}
+				}
+			}
+			checked++
+			if err := tok.Advance(m, id); err != nil {
+				break // a fallback: no strict state after it
+			}
+		}
+	}
+	if checked < 40 {
+		t.Errorf("%d states checked", checked)
+	}
+}

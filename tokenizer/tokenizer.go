@@ -55,6 +55,7 @@ type Tokenizer struct {
 	asciiEnd  []Mask // per table: merged ids spelled ASCII bytes then END
 	matchOnce sync.Once
 	match     []*matchTrie
+	masks     maskCache // AllowedIDs by machine state
 }
 
 // matchers returns the vocabulary tries of the merge tables (built on first use).

@@ -55,6 +55,45 @@ process heap, documents included), and load_ms, the time to read the file.`,
 	fs.StringVar(&vs, "vs", "", "also time o200k_base (tiktoken-go) on the same documents, on one core and all cores (o200k)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
 	addConvertFlags(fs, &cfg)
-	bench.AddCommand(tok)
+	bench.AddCommand(tok, newBenchMaskCmd())
 	return bench
+}
+
+func newBenchMaskCmd() *cobra.Command {
+	cfg := jobs.DefaultConvertConfig()
+	var tokPath string
+	var asJSON bool
+	var states int
+	cmd := &cobra.Command{
+		Use:   "mask INPUT...",
+		Short: "Time of the grammar mask (allowed next ids) per state, as constrained generation computes it",
+		Long: `bench mask converts and encodes the inputs, then runs the strict machine over
+every document and times AllowedIDs at the state of every prefix: median_us,
+p90_us, p99_us and mean_us over the states (documents the strict grammar
+refuses are skipped and counted).`,
+		Example: "  tct bench mask ../shared/corpus/workflows.jsonl.zst --json",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var err error
+			if cfg.Inputs, err = stages.ExpandInputs(args); err != nil {
+				return err
+			}
+			rep, err := jobs.BenchMask(cmd.Context(), cfg, tokPath, states)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			_, err = fmt.Fprintf(cmd.ErrOrStderr(), "mask: median %.1f µs, p90 %.1f, p99 %.1f, mean %.1f over %d states of %d documents (%d skipped)\n",
+				rep.MedianUS, rep.P90US, rep.P99US, rep.MeanUS, rep.States, rep.Documents, rep.Skipped)
+			return err
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
+	fs.IntVar(&states, "states", 50000, "stop after this many states (0: every prefix of every document)")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON on stdout")
+	addConvertFlags(fs, &cfg)
+	return cmd
 }

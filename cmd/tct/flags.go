@@ -52,7 +52,7 @@ func flagSpans() map[string]span {
 		"lex-states": {1, tokenizer.MaxLex, false}, "overlearn": {0, 4, false}, "recall": {0, tokenizer.MaxRecall, false},
 		"steps": {0, inf, false}, "log-every": {1, inf, false}, "until": {0, inf, false},
 		"eval n": {0, 1 << 16, false}, "generate n": {1, 1 << 16, false}, "max-tokens": {0, 1 << 20, false},
-		"temperature": {0, 100, false}, "top-k": {0, 1 << 20, false}, "top-p": {0, 1, false}, "ngram": {0, 12, false},
+		"temperature": {0, 100, false}, "top-k": {0, 1 << 20, false}, "top-p": {0, 1, false}, "ngram": {0, 12, false}, "states": {0, inf, false},
 	}
 }
 

@@ -28,7 +28,7 @@ func (r *Report) Write(w, log io.Writer, format string) error {
 			fmt.Fprintf(log, "sample %d incomplete (%s) after %d tokens: %.200s\n", i+1, s.StopCause, s.Tokens, s.Partial)
 		}
 	}
-	_, err := fmt.Fprintf(log, "%d of %d samples complete; %.1f ms/token, %.0f%% of it computing the mask\n",
-		r.Complete, len(r.Samples), r.MsPerToken, 100*r.MaskShare)
+	_, err := fmt.Fprintf(log, "%d of %d samples complete (%d closed by the grammar); %.1f ms/token, %.0f%% of it the mask adds\n",
+		r.Complete, len(r.Samples), r.ForcedClose, r.MsPerToken, 100*r.MaskShare)
 	return err
 }
