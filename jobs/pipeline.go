@@ -123,7 +123,7 @@ func openOutputs(dir string, sc shards.Config, j *shards.Journal) (*outputs, err
 	}
 	o := &outputs{train: roller("train", stages.SplitTrain), val: roller("val", stages.SplitVal),
 		packed: shards.NewRoller[shards.PackedRow](rollerOptions(dir, "train", stages.SplitTrain, "windows", sc, j)),
-		docs: shards.NewRoller[shards.DocRow](rollerOptions(dir, "docs", "", "docs", sc, j))}
+		docs:   shards.NewRoller[shards.DocRow](rollerOptions(dir, "docs", "", "docs", sc, j))}
 	rej, err := CreateOutput(filepath.Join(dir, shards.RejectsName))
 	if err != nil {
 		o.abort()

@@ -16,9 +16,9 @@ func TestPacker(t *testing.T) {
 		windows int
 	}{
 		{ctx: 8, lens: []int{3}, windows: 1},
-		{ctx: 8, lens: []int{3, 4}, windows: 1},        // 4+5 = 9 slots: one full window
-		{ctx: 8, lens: []int{3, 3, 3}, windows: 2},     // the third goes on in the next window
-		{ctx: 8, lens: []int{20}, windows: 3},          // 8+8+4 tokens
+		{ctx: 8, lens: []int{3, 4}, windows: 1},    // 4+5 = 9 slots: one full window
+		{ctx: 8, lens: []int{3, 3, 3}, windows: 2}, // the third goes on in the next window
+		{ctx: 8, lens: []int{20}, windows: 3},      // 8+8+4 tokens
 		{ctx: 8, lens: []int{7, 1, 5, 30, 2}, windows: 7},
 		{ctx: 4, lens: []int{3, 1, 1, 1, 1, 2}, windows: 4}, // a window with 1 slot left is closed
 		{ctx: 16, lens: []int{0, 5, 0, 5}, windows: 1},      // empty documents take no slot
