@@ -59,10 +59,10 @@ type Batch struct {
 	// (0 on padding); nil on an unpacked one (one document per row). A
 	// query attends only to keys of its own segment.
 	Segments []int32
-	Tokens  int       // number of unmasked targets
-	DocIDs  []int64   // B; -1 on padding rows
-	Epoch   int
-	Rows    int // real windows (the rest, up to B, is padding)
+	Tokens   int     // number of unmasked targets
+	DocIDs   []int64 // B; -1 on padding rows
+	Epoch    int
+	Rows     int // real windows (the rest, up to B, is padding)
 }
 
 // LoaderState is where a loader stands: the batches returned so far in
