@@ -1,6 +1,10 @@
 package shards
 
-import "github.com/tct-dev/tct/tokenizer"
+import (
+	"fmt"
+
+	"github.com/tct-dev/tct/tokenizer"
+)
 
 // PackedRow is one row of a packed window shard: a WindowRow whose window
 // holds several documents back to back, with the segment id of every slot.
@@ -12,6 +16,9 @@ type PackedRow struct {
 	// Segments numbers the segments of the window 1, 2, ... slot by slot
 	// (the position token belongs to its segment); PAD slots are 0.
 	Segments []int32 `parquet:"segments,list"`
+	// SegmentDocs is the document of every segment. Only the first segment
+	// can go on from an earlier window (at Start); the others start at 0.
+	SegmentDocs []int64 `parquet:"segment_docs,list"`
 }
 
 // Packer fills windows of Context+1 slots with documents back to back. A
@@ -43,6 +50,7 @@ func (p *Packer) Add(doc int64, tokens []int32, emit func(PackedRow) error) (win
 		if p.used > 0 {
 			seg = p.cur.Segments[p.used-1] + 1
 		}
+		p.cur.SegmentDocs = append(p.cur.SegmentDocs, doc)
 		n := min(len(tokens)-start, w-p.used-1)
 		p.cur.Tokens[p.used] = p.Layout.Position(start)
 		copy(p.cur.Tokens[p.used+1:], tokens[start:start+n])
@@ -73,6 +81,28 @@ func (p *Packer) Flush(emit func(PackedRow) error) error {
 	}
 	r.Valid = int32(p.used)
 	return emit(r)
+}
+
+// eachSegment calls f with the document, start and content tokens of
+// every segment of the window.
+func (r *PackedRow) eachSegment(f func(doc int64, start int32, ids []int32)) error {
+	from := 0
+	for j := 1; j <= int(r.Valid); j++ {
+		if j < int(r.Valid) && r.Segments[j] == r.Segments[from] {
+			continue
+		}
+		k := int(r.Segments[from]) - 1
+		if k < 0 || k >= len(r.SegmentDocs) {
+			return fmt.Errorf("window of document %d: segment %d of %d", r.DocID, k+1, len(r.SegmentDocs))
+		}
+		start := int32(0)
+		if k == 0 {
+			start = r.Start
+		}
+		f(r.SegmentDocs[k], start, r.Tokens[from+1:j])
+		from = j
+	}
+	return nil
 }
 
 // TargetMask says which targets of a window with segment ids segs (its

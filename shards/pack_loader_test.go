@@ -109,3 +109,24 @@ func TestLoaderPackedWithoutSegments(t *testing.T) {
 	}
 	wantErr(t, readAll(open(t, dir, shards.LoaderOptions{Split: "train", BatchSize: 4})), dir, "train-00000", `no column "segments"`)
 }
+
+// The documents rebuilt from packed windows are those rebuilt from
+// windows of one document each.
+func TestReadDocTokensPacked(t *testing.T) {
+	packed, unpacked := packedShards(t), smallShards(t)
+	for _, split := range []string{"train", "val"} {
+		var got [2][][]int32
+		for i, dir := range []string{packed, unpacked} {
+			m, err := shards.ReadManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[i], err = shards.ReadDocTokens(dir, m, split); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(got[0]) == 0 || !slices.EqualFunc(got[0], got[1], slices.Equal) {
+			t.Errorf("%s: %d documents packed, %d unpacked, or they differ", split, len(got[0]), len(got[1]))
+		}
+	}
+}

@@ -94,6 +94,9 @@ func checkSegments(t *testing.T, l tokenizer.Layout, r PackedRow, docs [][]int32
 				t.Fatalf("slot %d past valid %d: segment %d id %d", j, r.Valid, s, r.Tokens[j])
 			}
 		case j == 0 || s != r.Segments[j-1]:
+			if j > 0 && r.Tokens[j] != l.Position(0) {
+				t.Fatalf("slot %d: a segment after the first does not start its document", j)
+			}
 			want++
 			if s != want {
 				t.Fatalf("slot %d: segment %d, want %d", j, s, want)
@@ -104,6 +107,9 @@ func checkSegments(t *testing.T, l tokenizer.Layout, r PackedRow, docs [][]int32
 			next := r.Tokens[j+1] // doc*100 + index in the document
 			if r.Tokens[j] != l.Position(int(next%100)) {
 				t.Fatalf("slot %d: position token %d before token %d", j, r.Tokens[j], next)
+			}
+			if int(s) > len(r.SegmentDocs) || r.SegmentDocs[s-1] != int64(next/100) {
+				t.Fatalf("slot %d: segment %d of documents %v, its first token is %d", j, s, r.SegmentDocs, next)
 			}
 			if j == 0 && (r.DocID != int64(next/100) || r.Start != next%100) {
 				t.Fatalf("window of doc %d start %d, its first token is %d", r.DocID, r.Start, next)
