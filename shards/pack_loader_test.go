@@ -130,3 +130,22 @@ func TestReadDocTokensPacked(t *testing.T) {
 		}
 	}
 }
+
+// Stats of a packed split: every token a target, the manifest's documents
+// and padding.
+func TestCollectStatsPacked(t *testing.T) {
+	noLeaks(t)
+	dir := packedShards(t)
+	m, err := shards.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := shards.CollectStats(t.Context(), dir, 5, shards.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := st.Splits["train"], m.Splits["train"]
+	if got.Targets != want.Tokens || got.Documents != want.Documents || got.Padding != want.Padding || got.Windows != want.Windows {
+		t.Errorf("stats %+v, manifest %+v", got, want)
+	}
+}
