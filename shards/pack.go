@@ -83,9 +83,9 @@ func (p *Packer) Flush(emit func(PackedRow) error) error {
 	return emit(r)
 }
 
-// eachSegment calls f with the document, start and content tokens of
-// every segment of the window.
-func (r *PackedRow) eachSegment(f func(doc int64, start int32, ids []int32)) error {
+// EachSegment calls f with the document, start and ids of every segment of
+// the window, its position token first.
+func (r *PackedRow) EachSegment(f func(doc int64, start int32, ids []int32)) error {
 	from := 0
 	for j := 1; j <= int(r.Valid); j++ {
 		if j < int(r.Valid) && r.Segments[j] == r.Segments[from] {
@@ -99,7 +99,7 @@ func (r *PackedRow) eachSegment(f func(doc int64, start int32, ids []int32)) err
 		if k == 0 {
 			start = r.Start
 		}
-		f(r.SegmentDocs[k], start, r.Tokens[from+1:j])
+		f(r.SegmentDocs[k], start, r.Tokens[from:j])
 		from = j
 	}
 	return nil

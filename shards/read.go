@@ -281,7 +281,8 @@ func ReadDocTokens(dir string, m *Manifest, split string) ([][]int32, error) {
 				return nil, err
 			}
 			for _, w := range rows {
-				if err := w.eachSegment(put); err != nil {
+				err := w.EachSegment(func(doc int64, start int32, ids []int32) { put(doc, start, ids[1:]) })
+				if err != nil {
 					return nil, fmt.Errorf("%s: %w", path, err)
 				}
 			}
