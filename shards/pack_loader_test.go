@@ -149,3 +149,29 @@ func TestCollectStatsPacked(t *testing.T) {
 		t.Errorf("stats %+v, manifest %+v", got, want)
 	}
 }
+
+// Packed batches resume bit for bit (segment ids included), and the ranks'
+// shares of an epoch learn every token of the split once.
+func TestLoaderPackedResumeAndRanks(t *testing.T) {
+	noLeaks(t)
+	dir := packedShards(t)
+	base := shards.LoaderOptions{Split: "train", BatchSize: 2, Seed: 5, Shuffle: true, ShuffleBuffer: 6, Prefetch: 2}
+	per := open(t, dir, base).EpochBatches()
+	testResume(t, dir, base, []resumeCase{{"mid-epoch", 1, 2, 3}, {"across the boundary, rank 2 of 2", 2, per - 1, 3}})
+	m, err := shards.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := 0
+	for rank := range 3 {
+		opt := base
+		opt.Rank, opt.World = rank, 3
+		l := open(t, dir, opt)
+		for range l.EpochBatches() {
+			targets += next(t, l).Tokens
+		}
+	}
+	if int64(targets) != m.Splits["train"].Tokens {
+		t.Fatalf("3 ranks learned %d targets in an epoch, the split has %d tokens", targets, m.Splits["train"].Tokens)
+	}
+}
