@@ -132,7 +132,10 @@ class ShardBatches(torch.utils.data.IterableDataset):
         if len(flat) != len(valid) * (c + 1):
             raise ValueError(f"{path}: row group {group}: windows are not {c + 1} ids long")
         if self.packed:
-            segments = table.column("segments").combine_chunks().flatten().to_numpy().reshape(-1, c + 1)
+            segments = table.column("segments").combine_chunks().flatten().to_numpy()
+            if len(segments) != len(flat):
+                raise ValueError(f"{path}: row group {group}: {len(segments)} segment ids for {len(flat)} ids")
+            segments = segments.reshape(-1, c + 1)
         else:  # one document per window: segment 1 up to valid, then 0
             segments = (np.arange(c + 1)[None, :] < valid[:, None]).astype(np.int32)
         return flat.reshape(-1, c + 1), segments
