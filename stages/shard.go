@@ -16,8 +16,10 @@ const (
 
 // ShardSink is the pipeline's last stage: it keeps the accounting (and the
 // rejects file) like Writer, assigns each document to a split, cuts it into
-// windows and writes window and docs shards. It runs as one ordered worker,
-// so the shards are the same bytes whatever the worker count upstream.
+// windows (with Config.Pack, packs train documents back to back) and writes
+// window and docs shards; Flush writes the last packed window. It runs as
+// one ordered worker, so the shards are the same bytes whatever the worker
+// count upstream.
 type ShardSink struct {
 	Writer *Writer
 	Layout tokenizer.Layout
