@@ -10,8 +10,18 @@ A short, readable counterpart of the Go loader (shards/loader.go):
 - shuffled by (seed, epoch): row groups in a random order, windows in a random
   order within each; validation (shuffle=False) reads in file and row order;
 - data parallel: the k-th window of an epoch goes to rank k % world;
-- yields (inputs, targets, mask): inputs = window[:C], targets = window[1:],
-  mask = 1.0 where the target is a real token (j + 1 < valid), 0.0 on padding.
+- yields (inputs, targets, mask, segments): inputs = window[:C], targets =
+  window[1:], segments = the segment id of every input, mask = 1.0 where the
+  target is learned: a real token of the input's segment.
+
+Packed windows (manifest config "pack": true, the train split) hold several
+documents back to back, each a segment [position token, tokens...]; the
+shards carry the segment id of every slot (1, 2, ... and 0 on PAD). The
+target at a segment's last token (the next segment's position token) is
+not learned, and attention must stay within a segment: attention_mask()
+builds the causal, same-segment mask for scaled_dot_product_attention. An
+unpacked split (val, or pack false) has one segment per window: 1 up to
+valid, then 0, so the same code serves both.
 
 The order is reproducible but not the Go loader's (another PRNG, and no
 shuffle buffer across row groups). The last batch of an epoch may be short.
@@ -26,6 +36,22 @@ import os
 import numpy as np
 import pyarrow.parquet as pq
 import torch
+
+
+def packed(manifest, split):
+    """Whether the windows of a split carry segment ids (as shards.Manifest.Packed)."""
+    return bool(manifest["config"].get("pack")) and split == "train"
+
+
+def attention_mask(segments):
+    """(B, C) segment ids -> (B, 1, C, C) bool: query i attends key k <= i of its
+    own segment. PAD queries (segment 0) attend PAD keys, so no row is empty.
+
+        F.scaled_dot_product_attention(q, k, v, attn_mask=attention_mask(segments))
+    """
+    c = segments.shape[1]
+    causal = torch.ones(c, c, dtype=torch.bool, device=segments.device).tril()
+    return ((segments[:, :, None] == segments[:, None, :]) & causal)[:, None]
 
 
 def read_manifest(shard_dir, tokenizer=None, allow_incomplete=False):
@@ -53,6 +79,7 @@ class ShardBatches(torch.utils.data.IterableDataset):
         self.seed, self.shuffle, self.rank, self.world = seed, shuffle, rank, world
         self.manifest = read_manifest(shard_dir, tokenizer, allow_incomplete)
         self.context = self.manifest["config"]["context"]
+        self.packed = packed(self.manifest, split)
         self.files = [s for s in self.manifest["shards"] if s["kind"] == "windows" and s["split"] == split]
         self.epoch = 0
 
@@ -82,16 +109,11 @@ class ShardBatches(torch.utils.data.IterableDataset):
         c, k = self.context, 0
         pending = []
         for path, group in units:
-            table = pq.ParquetFile(path).read_row_group(group, columns=["tokens", "valid"])
-            flat = table.column("tokens").combine_chunks().flatten().to_numpy()
-            valid = table.column("valid").to_numpy()
-            if len(flat) != len(valid) * (c + 1):
-                raise ValueError(f"{path}: row group {group}: windows are not {c + 1} ids long")
-            windows = flat.reshape(-1, c + 1)
+            windows, segments = self.read_windows(path, group)
             order = rng.permutation(len(windows)) if self.shuffle else np.arange(len(windows))
             mine = order[(k + np.arange(len(order))) % self.world == self.rank]
             k += len(order)
-            pending.append((windows[mine], valid[mine]))
+            pending.append((windows[mine], segments[mine]))
             rows = sum(len(w) for w, _ in pending)
             while rows >= self.batch_size:
                 batch, pending = self._take(pending, self.batch_size)
@@ -100,15 +122,33 @@ class ShardBatches(torch.utils.data.IterableDataset):
         if pending and sum(len(w) for w, _ in pending) > 0:
             yield self._take(pending, None)[0]
 
+    def read_windows(self, path, group):
+        """A row group's windows and the segment ids of their slots, (rows, C+1) each."""
+        c = self.context
+        columns = ["tokens", "valid"] + (["segments"] if self.packed else [])
+        table = pq.ParquetFile(path).read_row_group(group, columns=columns)
+        flat = table.column("tokens").combine_chunks().flatten().to_numpy()
+        valid = table.column("valid").to_numpy()
+        if len(flat) != len(valid) * (c + 1):
+            raise ValueError(f"{path}: row group {group}: windows are not {c + 1} ids long")
+        if self.packed:
+            segments = table.column("segments").combine_chunks().flatten().to_numpy()
+            if len(segments) != len(flat):
+                raise ValueError(f"{path}: row group {group}: {len(segments)} segment ids for {len(flat)} ids")
+            segments = segments.reshape(-1, c + 1)
+        else:  # one document per window: segment 1 up to valid, then 0
+            segments = (np.arange(c + 1)[None, :] < valid[:, None]).astype(np.int32)
+        return flat.reshape(-1, c + 1), segments
+
     def _take(self, pending, n):
         windows = np.concatenate([w for w, _ in pending])
-        valid = np.concatenate([v for _, v in pending])
+        segments = np.concatenate([s for _, s in pending])
         n = len(windows) if n is None else n
-        rest = [(windows[n:], valid[n:])] if n < len(windows) else []
-        w, v = torch.from_numpy(windows[:n]), torch.from_numpy(valid[:n])
+        rest = [(windows[n:], segments[n:])] if n < len(windows) else []
+        w, s = torch.from_numpy(windows[:n]), torch.from_numpy(segments[:n])
         c = self.context
-        mask = (torch.arange(c)[None, :] + 1 < v[:, None]).float()
-        return (w[:, :c].long(), w[:, 1:].long(), mask), rest
+        mask = ((s[:, 1:] == s[:, :c]) & (s[:, 1:] != 0)).float()
+        return (w[:, :c].long(), w[:, 1:].long(), mask, s[:, :c].long()), rest
 
 
 def main():
@@ -127,17 +167,22 @@ def main():
                       allow_incomplete=args.allow_incomplete)
     loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=0, pin_memory=args.device == "cuda")
     windows = targets = 0
-    for i, (inputs, tgt, mask) in enumerate(loader):
-        inputs, tgt, mask = (t.to(args.device, non_blocking=True) for t in (inputs, tgt, mask))
+    for i, batch in enumerate(loader):
+        inputs, tgt, mask, segments = (t.to(args.device, non_blocking=True) for t in batch)
         windows += inputs.shape[0]
         targets += int(mask.sum().item())
         if i < 3:
+            attn = attention_mask(segments)
             print(f"batch {i}: inputs {tuple(inputs.shape)} {inputs.dtype} on {inputs.device}, "
-                  f"{int(mask.sum().item())} real targets, first ids {inputs[0, :6].tolist()}")
+                  f"{int(mask.sum().item())} real targets, {int(segments.max(dim=1).values.sum().item())} segments, "
+                  f"attention mask {tuple(attn.shape)}, first ids {inputs[0, :6].tolist()}")
         if args.batches and i + 1 >= args.batches:
             break
     total = sum(s["rows"] for s in ds.files)
     print(f"{windows} windows ({total} in the split), {targets} real targets")
+    tokens = ds.manifest["splits"][args.split]["tokens"]
+    if not args.batches and ds.packed and targets != tokens:
+        raise SystemExit(f"learned {targets} targets, the split has {tokens} tokens")
     if not args.batches and windows != total:
         raise SystemExit(f"read {windows} windows, the manifest says {total}")
 

@@ -24,8 +24,8 @@ func (s *loaderBatches) Next(ctx context.Context) (*model.Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	mb := &model.Batch{B: b.B, C: b.C, Inputs: b.Inputs, Targets: b.Targets, Mask: b.Mask, Tokens: b.Tokens}
-	if s.bpt != nil {
+	mb := &model.Batch{B: b.B, C: b.C, Inputs: b.Inputs, Targets: b.Targets, Mask: b.Mask, Segments: b.Segments, Tokens: b.Tokens}
+	if s.bpt != nil { // validation: one document per window
 		for r := 0; r < b.B; r++ {
 			var valid float64
 			for _, m := range b.Mask[r*b.C : (r+1)*b.C] {

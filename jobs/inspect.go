@@ -16,7 +16,7 @@ func SampleDocument(dir string, m *shards.Manifest, tok *tokenizer.Tokenizer) (d
 		if s.Kind != "windows" {
 			continue
 		}
-		rows, err := shards.ReadRows[shards.WindowRow](filepath.Join(dir, s.Name), 64)
+		rows, err := firstSegments(filepath.Join(dir, s.Name), m.Packed(s.Split))
 		if err != nil {
 			return nil, "", err
 		}
@@ -32,4 +32,25 @@ func SampleDocument(dir string, m *shards.Manifest, tok *tokenizer.Tokenizer) (d
 		}
 	}
 	return nil, "", nil
+}
+
+// firstSegments reads the first 64 windows of a shard; of a packed one,
+// only their first segment (Valid is where it ends).
+func firstSegments(path string, packed bool) ([]shards.WindowRow, error) {
+	if !packed {
+		return shards.ReadRows[shards.WindowRow](path, 64)
+	}
+	rows, err := shards.ReadRows[shards.PackedRow](path, 64)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]shards.WindowRow, len(rows))
+	for i, r := range rows {
+		n := 0
+		for n < len(r.Segments) && r.Segments[n] == 1 {
+			n++
+		}
+		out[i] = shards.WindowRow{Tokens: r.Tokens, DocID: r.DocID, Start: r.Start, Valid: int32(n)}
+	}
+	return out, nil
 }

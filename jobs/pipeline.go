@@ -112,6 +112,7 @@ func (cfg PipelineConfig) runConfig() shards.RunConfig {
 // outputs are the files a pipeline run writes before its manifest.
 type outputs struct {
 	train, val *shards.Roller[shards.WindowRow]
+	packed     *shards.Roller[shards.PackedRow] // the train windows of a packed run (train writes none then)
 	docs       *shards.Roller[shards.DocRow]
 	rejects    *Output
 }
@@ -121,7 +122,8 @@ func openOutputs(dir string, sc shards.Config, j *shards.Journal) (*outputs, err
 		return shards.NewRoller[shards.WindowRow](rollerOptions(dir, prefix, split, "windows", sc, j))
 	}
 	o := &outputs{train: roller("train", stages.SplitTrain), val: roller("val", stages.SplitVal),
-		docs: shards.NewRoller[shards.DocRow](rollerOptions(dir, "docs", "", "docs", sc, j))}
+		packed: shards.NewRoller[shards.PackedRow](rollerOptions(dir, "train", stages.SplitTrain, "windows", sc, j)),
+		docs:   shards.NewRoller[shards.DocRow](rollerOptions(dir, "docs", "", "docs", sc, j))}
 	rej, err := CreateOutput(filepath.Join(dir, shards.RejectsName))
 	if err != nil {
 		o.abort()
@@ -133,6 +135,7 @@ func openOutputs(dir string, sc shards.Config, j *shards.Journal) (*outputs, err
 
 func (o *outputs) abort() {
 	o.train.Abort()
+	o.packed.Abort()
 	o.val.Abort()
 	o.docs.Abort()
 	if o.rejects != nil {
@@ -145,7 +148,7 @@ func (o *outputs) close() ([]shards.ShardInfo, error) {
 	var all []shards.ShardInfo
 	for _, r := range []interface {
 		Close() ([]shards.ShardInfo, error)
-	}{o.train, o.val, o.docs} {
+	}{o.train, o.packed, o.val, o.docs} {
 		infos, err := r.Close()
 		if err != nil {
 			return nil, err
@@ -192,9 +195,12 @@ func RunPipeline(ctx context.Context, cfg PipelineConfig, tok *tokenizer.Tokeniz
 	workers := cfg.Convert.workers()
 	recs = Apply(p, recs, pipeline.Options{Workers: workers, Ordered: true, Depth: 4 * workers}, &stages.Tokenize{Tok: tok})
 	sink := &stages.ShardSink{Writer: stages.NewWriter(io.Discard, o.rejects), Layout: tok.Layout, Config: cfg.Shards,
-		Train: o.train, Val: o.val, Docs: o.docs, Splits: map[string]*shards.Counts{}}
+		Train: o.train, Packed: o.packed, Val: o.val, Docs: o.docs, Splits: map[string]*shards.Counts{}}
 	Drain(p, recs, sink)
 	if err := Wait(p, watch); err != nil {
+		return nil, err
+	}
+	if err := sink.Flush(); err != nil {
 		return nil, err
 	}
 	m := &shards.Manifest{Format: shards.ManifestFormat, Version: shards.ManifestVersion, Tokenizer: tok.Fingerprint,
@@ -235,13 +241,13 @@ func rollerOptions(dir, prefix, split, kind string, sc shards.Config, j *shards.
 // PipelineSummary is the JSON summary of a shard set: the accounting fields
 // of convert, documents and windows per split, and tokens.
 func PipelineSummary(m *shards.Manifest) map[string]any {
-	docs, wins, toks := map[string]int64{}, map[string]int64{}, int64(0)
+	docs, wins, toks, fill := map[string]int64{}, map[string]int64{}, int64(0), map[string]float64{}
 	for k, c := range m.Splits {
-		docs[k], wins[k] = c.Documents, c.Windows
+		docs[k], wins[k], fill[k] = c.Documents, c.Windows, c.Fill()
 		toks += c.Tokens
 	}
 	return map[string]any{"read": m.Read, "written": m.Written, "rejected": m.Rejected, "rejected_by_reason": m.RejectedByReason,
-		"duplicates": m.Duplicates, "documents": docs, "windows": wins, "tokens": toks, "shards": len(m.Shards), "shard_bytes": ShardBytes(m),
+		"duplicates": m.Duplicates, "documents": docs, "windows": wins, "tokens": toks, "fill": fill, "shards": len(m.Shards), "shard_bytes": ShardBytes(m),
 		"input_errors": m.InputErrors, "complete": m.Complete, "tokenizer": m.Tokenizer}
 }
 

@@ -8,7 +8,7 @@ import (
 
 // The defaults are those of the embedded configs/pipeline.yaml.
 func TestDefaultShardConfig(t *testing.T) {
-	want := shards.Config{Context: 512, Stride: 0, SplitBy: "repo", ValFraction: 0.05, Seed: 1, ShardBytes: 128 << 20, RowGroupRows: 2048}
+	want := shards.Config{Context: 512, Stride: 0, SplitBy: "repo", ValFraction: 0.05, Seed: 1, ShardBytes: 128 << 20, RowGroupRows: 2048, Pack: true}
 	if got := DefaultShardConfig(); got != want {
 		t.Errorf("DefaultShardConfig() = %+v, want %+v", got, want)
 	}

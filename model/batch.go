@@ -9,7 +9,11 @@ type Batch struct {
 	Inputs  []int32
 	Targets []int32
 	Mask    []float32
-	Tokens  int // unmasked targets
+	// Segments is the segment id of every input, B*C, for windows packed
+	// with several documents: a token attends only to its own segment.
+	// nil: one document per window.
+	Segments []int32
+	Tokens   int // unmasked targets
 	// TargetBytes is the bytes of canonical JSON the unmasked targets stand
 	// for (0 where the source does not know): the denominator of bits per byte.
 	TargetBytes float64
@@ -32,6 +36,9 @@ func (b *Batch) Padded(rows int) *Batch {
 	p.Inputs = append(append([]int32{}, b.Inputs...), make([]int32, extra)...)
 	p.Targets = append(append([]int32{}, b.Targets...), make([]int32, extra)...)
 	p.Mask = append(append([]float32{}, b.Mask...), make([]float32, extra)...)
+	if b.Segments != nil {
+		p.Segments = append(append([]int32{}, b.Segments...), make([]int32, extra)...)
+	}
 	p.B = rows
 	return &p
 }

@@ -21,4 +21,8 @@ func TestBatchPadded(t *testing.T) {
 	if b.Padded(1) != b {
 		t.Error("a full batch was copied")
 	}
+	b.Segments = []int32{1, 2}
+	if p := b.Padded(2); len(p.Segments) != 4 || p.Segments[1] != 2 || p.Segments[3] != 0 {
+		t.Errorf("segment ids of a padded packed batch: %v", p.Segments)
+	}
 }

@@ -33,17 +33,39 @@ func rmsNorm(x *Node) *Node {
 // and QK-norm, and a pre-norm ReLU² MLP, both residual; a final norm and an
 // untied output head. No biases anywhere.
 func (c Config) Logits(scope *gm.Scope, tokens *Node) *Node {
+	return c.SegmentLogits(scope, tokens, nil)
+}
+
+// SegmentLogits is Logits over packed windows: segments [B, T] int32 is
+// the segment of every token, and a token attends only to the tokens of
+// its own segment up to itself. nil: one segment per window.
+func (c Config) SegmentLogits(scope *gm.Scope, tokens, segments *Node) *Node {
 	g := tokens.Graph()
 	t := tokens.Shape().Dimensions[1]
 	positions := Iota(g, shapes.Make(dtypes.Int32, t), 0) // [T]: the same positions for every window
 	x := embed(scope, tokens, c)                          // [B, T, d]
+	opt := attention.CoreOptions{UseCausalMask: true}
+	if segments != nil {
+		opt = attention.CoreOptions{AttentionMask: segmentMask(segments)}
+	}
 	for l := range c.Layers {
 		s := scope.In("layer%d", l)
 		q, k, v := c.qkv(s, x, positions)
-		att, _ := attention.Core(q, k, v, attention.LayoutBSHD, attention.CoreOptions{UseCausalMask: true})
+		att, _ := attention.Core(q, k, v, attention.LayoutBSHD, opt)
 		x = c.afterAttention(s, x, att)
 	}
 	return c.head(scope, x)
+}
+
+// segmentMask is the attention mask [B, T, 1, T] (query, head, key) of
+// segments [B, T]: causal and within a segment. RoPE makes the scores
+// depend on the distance of query and key only, so a segment is computed
+// as it would be alone at the start of a window.
+func segmentMask(segments *Node) *Node {
+	b, t := segments.Shape().Dimensions[0], segments.Shape().Dimensions[1]
+	causal := BroadcastToDims(Reshape(LowerTriangular(segments.Graph(), t), 1, t, t), b, t, t)
+	same := Equal(BroadcastToDims(Reshape(segments, b, t, 1), b, t, t), BroadcastToDims(Reshape(segments, b, 1, t), b, t, t))
+	return Reshape(LogicalAnd(causal, same), b, t, 1, t)
 }
 
 // embed looks tokens [B, T] up in the embedding table: [B, T, d]. (The

@@ -75,7 +75,7 @@ func NewTrainer(cfg Config, backendSpec, ckptDir string) (*Trainer, error) {
 	modelFn := func(scope *gm.Scope, _ any, inputs []*Node) []*Node {
 		tokens := inputs[0]
 		cosineschedule.New(scope, tokens.Graph(), dtypes.Float32).FromScope().Done()
-		return []*Node{cfg.Logits(scope.In("gpt"), tokens)}
+		return []*Node{cfg.SegmentLogits(scope.In("gpt"), tokens, segmentsOf(inputs, 1))}
 	}
 	t.tr = train.NewTrainer(backend, store, modelFn, MaskedLoss, opt, nil, nil)
 	if cfg.GradAccum > 1 {
@@ -90,7 +90,7 @@ func NewTrainer(cfg Config, backendSpec, ckptDir string) (*Trainer, error) {
 	}
 	// Evaluation: summed loss and target count, so that bits per byte add up over batches.
 	t.evalFn, err = gm.NewExec(backend, store, func(scope *gm.Scope, inputs []*Node) []*Node {
-		logits := cfg.Logits(scope.In("gpt"), inputs[0])
+		logits := cfg.SegmentLogits(scope.In("gpt"), inputs[0], segmentsOf(inputs, 3))
 		sum, count := maskedLossSum(inputs[1], inputs[2], logits)
 		return []*Node{sum, count}
 	})
@@ -98,7 +98,7 @@ func NewTrainer(cfg Config, backendSpec, ckptDir string) (*Trainer, error) {
 		return nil, err
 	}
 	t.nllFn, err = gm.NewExec(backend, store, func(scope *gm.Scope, inputs []*Node) []*Node {
-		return []*Node{maskedNLL(inputs[1], inputs[2], cfg.Logits(scope.In("gpt"), inputs[0]))}
+		return []*Node{maskedNLL(inputs[1], inputs[2], cfg.SegmentLogits(scope.In("gpt"), inputs[0], segmentsOf(inputs, 3)))}
 	})
 	if err != nil {
 		return nil, err
@@ -106,10 +106,24 @@ func NewTrainer(cfg Config, backendSpec, ckptDir string) (*Trainer, error) {
 	return t, nil
 }
 
-func (t *Trainer) tensors(b *Batch) (in, tg, mask *tensors.Tensor) {
+// segmentsOf is inputs[i], the segment ids of a packed batch, or nil.
+func segmentsOf(inputs []*Node, i int) *Node {
+	if len(inputs) > i {
+		return inputs[i]
+	}
+	return nil
+}
+
+// tensors are the inputs, targets and mask of b, and its segment ids as a
+// one-element slice (none when b is not packed: the graph then compiles
+// without the segment mask).
+func (t *Trainer) tensors(b *Batch) (in, tg, mask *tensors.Tensor, seg []*tensors.Tensor) {
+	if b.Segments != nil {
+		seg = []*tensors.Tensor{tensors.FromFlatDataAndDimensions(b.Segments, b.B, b.C)}
+	}
 	return tensors.FromFlatDataAndDimensions(b.Inputs, b.B, b.C),
 		tensors.FromFlatDataAndDimensions(b.Targets, b.B, b.C),
-		tensors.FromFlatDataAndDimensions(b.Mask, b.B, b.C)
+		tensors.FromFlatDataAndDimensions(b.Mask, b.B, b.C), seg
 }
 
 // StepStats are what one training step reports.
@@ -121,8 +135,8 @@ type StepStats struct {
 
 // Step runs one training step (one micro-batch with gradient accumulation).
 func (t *Trainer) Step(b *Batch) (StepStats, error) {
-	in, tg, mask := t.tensors(b)
-	metrics, err := t.tr.TrainStep(train.Batch{Inputs: []*tensors.Tensor{in}, Labels: []*tensors.Tensor{tg, mask}})
+	in, tg, mask, seg := t.tensors(b)
+	metrics, err := t.tr.TrainStep(train.Batch{Inputs: append([]*tensors.Tensor{in}, seg...), Labels: []*tensors.Tensor{tg, mask}})
 	if err != nil {
 		return StepStats{}, err
 	}
@@ -144,8 +158,8 @@ func (t *Trainer) Step(b *Batch) (StepStats, error) {
 
 // EvalSum returns the summed loss (nats) over the batch's unmasked targets and their count.
 func (t *Trainer) EvalSum(b *Batch) (sum, count float64, err error) {
-	in, tg, mask := t.tensors(b)
-	out, err := t.evalFn.Exec(in, tg, mask)
+	in, tg, mask, seg := t.tensors(b)
+	out, err := t.evalFn.Exec(append([]any{in, tg, mask}, anys(seg)...)...)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -157,8 +171,8 @@ func (t *Trainer) EvalSum(b *Batch) (sum, count float64, err error) {
 // EvalTargets returns the loss (nats) of every target of the batch, B*C
 // row-major, 0 where the mask is 0.
 func (t *Trainer) EvalTargets(b *Batch) ([]float32, error) {
-	in, tg, mask := t.tensors(b)
-	out, err := t.nllFn.Exec(in, tg, mask)
+	in, tg, mask, seg := t.tensors(b)
+	out, err := t.nllFn.Exec(append([]any{in, tg, mask}, anys(seg)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +206,14 @@ func (t *Trainer) NumParameters() int64 {
 
 // Close releases the backend.
 func (t *Trainer) Close() { t.Backend.Finalize() }
+
+func anys(ts []*tensors.Tensor) []any {
+	out := make([]any, len(ts))
+	for i, t := range ts {
+		out[i] = t
+	}
+	return out
+}
 
 func scalar(x *tensors.Tensor) float64 {
 	switch v := x.Value().(type) {

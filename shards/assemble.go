@@ -22,6 +22,7 @@ type assembler struct {
 	// and valid lengths. Windows are copied in, so a row group is released
 	// as soon as it is consumed and memory stays at ShuffleBuffer windows.
 	buf   []int32
+	segs  []int32 // the segment ids of the windows in buf (packed splits)
 	docs  []int64
 	valid []int32
 	pos   []int32
@@ -76,7 +77,7 @@ func (a *assembler) run(ctx context.Context, chunks <-chan chunk) {
 
 func (a *assembler) startEpoch() {
 	a.k, a.q, a.cur = 0, 0, nil
-	a.buf, a.docs, a.valid = a.buf[:0], a.docs[:0], a.valid[:0]
+	a.buf, a.segs, a.docs, a.valid = a.buf[:0], a.segs[:0], a.docs[:0], a.valid[:0]
 	if a.l.opt.Shuffle {
 		a.rng = newRNG(a.l.opt.Seed, a.epoch, streamWindows, 0)
 		if a.buf == nil {
@@ -84,6 +85,9 @@ func (a *assembler) startEpoch() {
 			// costs more than the windows' copies into it.
 			n := int(min(int64(a.l.opt.ShuffleBuffer), a.l.windows))
 			a.buf = make([]int32, 0, n*(a.l.ctxLen+1))
+			if a.l.packed {
+				a.segs = make([]int32, 0, n*(a.l.ctxLen+1))
+			}
 			a.docs, a.valid = make([]int64, 0, n), make([]int32, 0, n)
 		}
 	}
@@ -93,10 +97,16 @@ func (a *assembler) startEpoch() {
 // Shuffle, straight) into batches.
 func (a *assembler) consume(c chunk, send func(item) bool) bool {
 	w := a.l.ctxLen + 1
+	segsOf := func(i int) []int32 { // row i's segment ids, nil unpacked
+		if c.segs == nil {
+			return nil
+		}
+		return c.segs[c.offsets[i] : int(c.offsets[i])+w]
+	}
 	if !a.l.opt.Shuffle {
 		for i := range c.docs {
 			o := int(c.offsets[i])
-			if !a.emit(c.values[o:o+w], c.docs[i], c.valid[i], send) {
+			if !a.emit(c.values[o:o+w], segsOf(i), c.docs[i], c.valid[i], send) {
 				return false
 			}
 		}
@@ -110,20 +120,31 @@ func (a *assembler) consume(c chunk, send func(item) bool) bool {
 			// Filling: the buffer grows to the shuffle size, no further, so
 			// a small split never allocates the whole buffer.
 			a.buf = append(a.buf, win...)
+			a.segs = append(a.segs, segsOf(i)...)
 			a.docs = append(a.docs, c.docs[i])
 			a.valid = append(a.valid, c.valid[i])
 			continue
 		}
 		// Full: emit a random window and put the new one in its place.
 		j := a.rng.intn(size)
-		slot := a.buf[j*w : (j+1)*w]
-		if !a.emit(slot, a.docs[j], a.valid[j], send) {
+		slot, segs := a.buf[j*w:(j+1)*w], a.slotSegs(j)
+		if !a.emit(slot, segs, a.docs[j], a.valid[j], send) {
 			return false
 		}
 		copy(slot, win)
+		copy(segs, segsOf(i))
 		a.docs[j], a.valid[j] = c.docs[i], c.valid[i]
 	}
 	return true
+}
+
+// slotSegs is the segment ids of window j of the shuffle buffer (nil unpacked).
+func (a *assembler) slotSegs(j int) []int32 {
+	if !a.l.packed {
+		return nil
+	}
+	w := a.l.ctxLen + 1
+	return a.segs[j*w : (j+1)*w]
 }
 
 // endEpoch drains the shuffle buffer in random order, then sends the
@@ -139,7 +160,7 @@ func (a *assembler) endEpoch(send func(item) bool) bool {
 		for ; n > 0; n-- {
 			j := a.rng.intn(n)
 			s := int(a.pos[j])
-			if !a.emit(a.buf[s*w:(s+1)*w], a.docs[s], a.valid[s], send) {
+			if !a.emit(a.buf[s*w:(s+1)*w], a.slotSegs(s), a.docs[s], a.valid[s], send) {
 				return false
 			}
 			a.pos[j] = a.pos[n-1]
@@ -166,7 +187,7 @@ func (a *assembler) endEpoch(send func(item) bool) bool {
 
 // emit passes the k-th window of the epoch's stream on if it is this
 // rank's and its batch is not being skipped.
-func (a *assembler) emit(win []int32, doc int64, valid int32, send func(item) bool) bool {
+func (a *assembler) emit(win, segs []int32, doc int64, valid int32, send func(item) bool) bool {
 	k := a.k
 	a.k++
 	world := int64(a.l.opt.World)
@@ -183,7 +204,7 @@ func (a *assembler) emit(win []int32, doc int64, valid int32, send func(item) bo
 	if a.cur == nil {
 		a.cur = a.newBatch()
 	}
-	a.cur.set(int(q%bs), win, doc, valid)
+	a.cur.set(int(q%bs), win, segs, doc, valid)
 	if q%bs == bs-1 {
 		b := a.cur
 		a.cur = nil
@@ -194,24 +215,34 @@ func (a *assembler) emit(win []int32, doc int64, valid int32, send func(item) bo
 
 func (a *assembler) newBatch() *Batch {
 	b, c := a.l.opt.BatchSize, a.l.ctxLen
-	return &Batch{B: b, C: c, Inputs: make([]int32, b*c), Targets: make([]int32, b*c), Mask: make([]float32, b*c),
+	bt := &Batch{B: b, C: c, Inputs: make([]int32, b*c), Targets: make([]int32, b*c), Mask: make([]float32, b*c),
 		DocIDs: make([]int64, b), Epoch: a.epoch}
+	if a.l.packed {
+		bt.Segments = make([]int32, b*c)
+	}
+	return bt
 }
 
-// set writes window win into row r. The mask of a fresh batch is zero, so
-// only the real targets are written.
-func (b *Batch) set(r int, win []int32, doc int64, valid int32) {
+// set writes window win (with its segment ids segs on a packed split)
+// into row r. The mask of a fresh batch is zero, so only the real targets
+// are written.
+func (b *Batch) set(r int, win, segs []int32, doc int64, valid int32) {
 	c := b.C
 	copy(b.Inputs[r*c:(r+1)*c], win[:c])
 	copy(b.Targets[r*c:(r+1)*c], win[1:])
+	b.DocIDs[r] = doc
+	b.Rows++
+	if segs != nil {
+		copy(b.Segments[r*c:(r+1)*c], segs[:c])
+		b.Tokens += TargetMask(segs, b.Mask[r*c:(r+1)*c])
+		return
+	}
 	n := int(valid) - 1
 	m := b.Mask[r*c : r*c+n]
 	for j := range m {
 		m[j] = 1
 	}
 	b.Tokens += n
-	b.DocIDs[r] = doc
-	b.Rows++
 }
 
 // padFrom fills rows [from, B) with padding.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,6 +20,7 @@ type chunk struct {
 	rec     arrow.RecordBatch
 	values  []int32 // the flat token ids of the rows, straight from Arrow's buffer
 	offsets []int32 // rows+1 offsets into values
+	segs    []int32 // the flat segment ids of a packed split (the same offsets), else nil
 	docs    []int64
 	valid   []int32
 	end     bool // end of the epoch
@@ -98,10 +100,14 @@ func (l *Loader) readShard(ctx context.Context, epoch, fi int, send func(chunk) 
 		return fmt.Errorf("shard %s: %w", path, err)
 	}
 	var leaves []int
-	for _, name := range []string{"tokens", "doc_id", "valid"} {
+	names := []string{"tokens", "doc_id", "valid"}
+	if l.packed {
+		names = append(names, "segments")
+	}
+	for _, name := range names {
 		i := leafIndex(pf, name)
 		if i < 0 {
-			return fmt.Errorf("shard %s: no column %q: not a window shard", path, name)
+			return fmt.Errorf("shard %s: no column %q: not a window shard (of this layout: pack %t)", path, name, l.packed)
 		}
 		leaves = append(leaves, i)
 	}
@@ -197,6 +203,11 @@ func (l *Loader) columns(rec arrow.RecordBatch) (chunk, error) {
 	if lst.NullN() > 0 || docs.NullN() > 0 || valid.NullN() > 0 {
 		return c, errors.New("null values in a window shard")
 	}
+	if l.packed {
+		if c.segs, err = l.segments(rec, lst); err != nil {
+			return c, err
+		}
+	}
 	c.values = lst.ListValues().(*array.Int32).Int32Values()
 	c.offsets = lst.Offsets()
 	c.docs = docs.Int64Values()
@@ -212,6 +223,29 @@ func (l *Loader) columns(rec arrow.RecordBatch) (chunk, error) {
 		if v < 1 || v > w {
 			return c, fmt.Errorf("row %d: valid %d out of [1, %d]", i, v, w)
 		}
+		if c.segs != nil {
+			if s := c.segs[c.offsets[i] : c.offsets[i]+w]; s[0] != 1 || s[v-1] < 1 || (v < w && s[v] != 0) {
+				return c, fmt.Errorf("row %d: segment ids %d…%d…%d do not fit valid %d", i, s[0], s[v-1], s[w-1], v)
+			}
+		}
 	}
 	return c, nil
+}
+
+// segments takes the segment ids of a packed record batch, which must be
+// laid out like its tokens.
+func (l *Loader) segments(rec arrow.RecordBatch, tokens *array.List) ([]int32, error) {
+	idx := rec.Schema().FieldIndices("segments")
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("no column %q", "segments")
+	}
+	col := rec.Column(idx[0])
+	lst, ok := col.(*array.List)
+	if !ok || lst.ListValues().DataType().ID() != arrow.INT32 {
+		return nil, fmt.Errorf("column segments is %s, want list<int32>", col.DataType())
+	}
+	if lst.NullN() > 0 || !slices.Equal(lst.Offsets(), tokens.Offsets()) || lst.ListValues().Len() != tokens.ListValues().Len() {
+		return nil, errors.New("column segments is not laid out like column tokens")
+	}
+	return lst.ListValues().(*array.Int32).Int32Values(), nil
 }

@@ -54,11 +54,15 @@ type Batch struct {
 	B, C    int       // batch size, context (window length minus 1)
 	Inputs  []int32   // B*C, row-major: window[:C]
 	Targets []int32   // B*C: window[1:]
-	Mask    []float32 // B*C: 1 where the target is a real token (j+1 < valid), 0 on padding
-	Tokens  int       // number of unmasked targets
-	DocIDs  []int64   // B; -1 on padding rows
-	Epoch   int
-	Rows    int // real windows (the rest, up to B, is padding)
+	Mask    []float32 // B*C: 1 where the target is learned: a real token (j+1 < valid) of the input's segment
+	// Segments is the segment id of every input, B*C, on a packed split
+	// (0 on padding); nil on an unpacked one (one document per row). A
+	// query attends only to keys of its own segment.
+	Segments []int32
+	Tokens   int     // number of unmasked targets
+	DocIDs   []int64 // B; -1 on padding rows
+	Epoch    int
+	Rows     int // real windows (the rest, up to B, is padding)
 }
 
 // LoaderState is where a loader stands: the batches returned so far in
@@ -100,6 +104,7 @@ type Loader struct {
 	files   []ShardInfo // the split's window shards, in manifest (file) order
 	windows int64       // windows in the split
 	ctxLen  int         // C
+	packed  bool        // the split's windows carry segment ids
 	pad     int32
 	perEp   int64 // batches per epoch, the same for every rank
 	stream  string
@@ -150,7 +155,7 @@ func OpenLoader(dir string, opt LoaderOptions) (*Loader, error) {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
-	l := &Loader{dir: dir, m: m, opt: opt, ctxLen: m.Config.Context, pad: int32(m.Layout.PAD), mem: arrowBuffers}
+	l := &Loader{dir: dir, m: m, opt: opt, ctxLen: m.Config.Context, packed: m.Packed(opt.Split), pad: int32(m.Layout.PAD), mem: arrowBuffers}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%t|%d|%d|%d|%d|%d|%d\n", opt.Split, opt.Shuffle, opt.BatchSize, opt.ShuffleBuffer, opt.Seed, opt.Rank, opt.World, m.Config.Context)
 	for _, s := range m.Shards {

@@ -13,11 +13,11 @@ import (
 // SplitStats are the windows of one split as the loader delivers them.
 type SplitStats struct {
 	Windows         int64   `json:"windows"`
-	Documents       int64   `json:"documents"`          // distinct doc ids among the windows
+	Documents       int64   `json:"documents"`          // distinct doc ids among the windows (packed: segments at a document's start)
 	ManifestDocs    int64   `json:"manifest_documents"` // what the manifest counts
 	IDs             int64   `json:"ids"`                // windows × (context+1)
 	Targets         int64   `json:"targets"`            // real (unmasked) targets
-	Padding         int64   `json:"padding"`            // PAD ids
+	Padding         int64   `json:"padding"`            // PAD ids (the targets of the windows that are PAD)
 	PaddingFraction float64 `json:"padding_fraction"`
 }
 
@@ -67,7 +67,7 @@ func CollectStats(ctx context.Context, dir string, top int, ro ReadOptions) (*Di
 		}
 	}
 	for _, split := range splits {
-		ss, err := collectSplit(ctx, dir, split, ro, hist, &st.Tokens.OutOfRange)
+		ss, err := collectSplit(ctx, dir, split, ro, hist, &st.Tokens.OutOfRange, m.Layout.Position(0))
 		if err != nil {
 			return nil, err
 		}
@@ -75,7 +75,6 @@ func CollectStats(ctx context.Context, dir string, top int, ro ReadOptions) (*Di
 			ss.ManifestDocs = c.Documents
 		}
 		ss.IDs = ss.Windows * int64(m.Config.Context+1)
-		ss.Padding = ss.Windows*int64(m.Config.Context) - ss.Targets // every id after the position token that is no target
 		if ss.IDs > 0 {
 			ss.PaddingFraction = float64(ss.Padding) / float64(ss.IDs)
 		}
@@ -88,15 +87,16 @@ func CollectStats(ctx context.Context, dir string, top int, ro ReadOptions) (*Di
 
 // collectSplit reads one split in file order, counting its windows,
 // documents and targets, and adds its real targets to hist (or to
-// outOfRange for ids outside the content range).
-func collectSplit(ctx context.Context, dir, split string, ro ReadOptions, hist []int64, outOfRange *int64) (*SplitStats, error) {
+// outOfRange for ids outside the content range). pos0 is the position
+// token of a document's start.
+func collectSplit(ctx context.Context, dir, split string, ro ReadOptions, hist []int64, outOfRange *int64, pos0 int32) (*SplitStats, error) {
 	l, err := OpenLoader(dir, LoaderOptions{Split: split, BatchSize: 256, AllowIncomplete: ro.AllowIncomplete})
 	if err != nil {
 		return nil, err
 	}
 	defer l.Close()
 	ss := &SplitStats{}
-	docs := map[int64]struct{}{}
+	docs, starts := map[int64]struct{}{}, int64(0)
 	for {
 		b, err := l.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -107,11 +107,17 @@ func collectSplit(ctx context.Context, dir, split string, ro ReadOptions, hist [
 		}
 		for r := range b.Rows {
 			docs[b.DocIDs[r]] = struct{}{}
+			if b.Segments != nil {
+				starts += documentStarts(b.Inputs[r*b.C:(r+1)*b.C], b.Segments[r*b.C:(r+1)*b.C], pos0)
+			}
 			row := b.Targets[r*b.C : (r+1)*b.C]
 			mask := b.Mask[r*b.C : (r+1)*b.C]
 			for j, id := range row {
 				if mask[j] == 0 {
-					break // the mask is a prefix: padding follows
+					if id == l.pad {
+						ss.Padding++
+					}
+					continue
 				}
 				if id >= 0 && int(id) < len(hist) {
 					hist[id]++
@@ -124,7 +130,22 @@ func collectSplit(ctx context.Context, dir, split string, ro ReadOptions, hist [
 		ss.Targets += int64(b.Tokens)
 	}
 	ss.Documents = int64(len(docs))
+	if l.packed {
+		ss.Documents = starts
+	}
 	return ss, nil
+}
+
+// documentStarts counts the segments of a packed window that start a
+// document (at position token pos0).
+func documentStarts(inputs, segs []int32, pos0 int32) int64 {
+	n := int64(0)
+	for j, s := range segs {
+		if s != 0 && (j == 0 || s != segs[j-1]) && inputs[j] == pos0 {
+			n++
+		}
+	}
+	return n
 }
 
 // fill sets the totals and the top most frequent ids from the histogram

@@ -56,7 +56,7 @@ var shardSets sync.Map // name → *shardSet
 // buildShards runs the pipeline (the code path of `tct pipeline`) once per
 // name and test binary, with small shards and row groups so that there are
 // several of each.
-func buildShards(t testing.TB, name string, inputs []string, context, rowGroupRows int, shardBytes int64, splitBy string, valFraction float64) string {
+func buildShards(t testing.TB, name string, inputs []string, context, rowGroupRows int, shardBytes int64, splitBy string, valFraction float64, pack bool) string {
 	t.Helper()
 	v, _ := shardSets.LoadOrStore(name, &shardSet{})
 	s := v.(*shardSet)
@@ -70,7 +70,7 @@ func buildShards(t testing.TB, name string, inputs []string, context, rowGroupRo
 			Out: filepath.Join(tmpRoot, name)}
 		cfg.Convert.Inputs = inputs
 		cfg.Shards.Context, cfg.Shards.RowGroupRows, cfg.Shards.ShardBytes = context, int64(rowGroupRows), shardBytes
-		cfg.Shards.SplitBy, cfg.Shards.ValFraction = splitBy, valFraction
+		cfg.Shards.SplitBy, cfg.Shards.ValFraction, cfg.Shards.Pack = splitBy, valFraction, pack
 		_, s.err = jobs.RunPipeline(t.Context(), cfg, tok, nil)
 		s.dir = cfg.Out
 	})
@@ -81,9 +81,10 @@ func buildShards(t testing.TB, name string, inputs []string, context, rowGroupRo
 }
 
 // smallShards: the dump in testdata, context 4, 8 windows per row group
-// (one shard per split of several row groups), documents split 60/40.
+// (one shard per split of several row groups), documents split 60/40, one
+// document per window.
 func smallShards(t testing.TB) string {
-	return buildShards(t, "small", []string{"../testdata/dump", "../testdata/dump.jsonl"}, 4, 8, 1, "doc", 0.4)
+	return buildShards(t, "small", []string{"../testdata/dump", "../testdata/dump.jsonl"}, 4, 8, 1, "doc", 0.4, false)
 }
 
 // corpusShards: the shared corpus, context 64, 512 windows per row group,
@@ -92,7 +93,7 @@ func corpusShards(t testing.TB) string {
 	if _, err := os.Stat(corpusPath); err != nil {
 		t.Skip("shared corpus not available")
 	}
-	return buildShards(t, "corpus", []string{corpusPath}, 64, 512, 256<<10, "repo", 0.05)
+	return buildShards(t, "corpus", []string{corpusPath}, 64, 512, 256<<10, "repo", 0.05, false)
 }
 
 // splitRows reads a split's windows in file and row order with parquet-go,

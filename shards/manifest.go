@@ -29,6 +29,9 @@ type Config struct {
 	Seed         uint64  `json:"seed"`
 	ShardBytes   int64   `json:"shard_bytes"`
 	RowGroupRows int64   `json:"row_group_rows"`
+	// Pack fills the train windows with documents back to back (PackedRow
+	// shards); validation windows always hold one document each.
+	Pack bool `json:"pack"`
 }
 
 // Source records how the documents were chosen from the dump (the settings
@@ -56,6 +59,15 @@ type Counts struct {
 	Tokens    int64 `json:"tokens"`     // content tokens of the documents
 	BytesJSON int64 `json:"bytes_json"` // canonical JSON bytes the tokens stand for
 	Padding   int64 `json:"padding"`    // PAD ids in the windows
+}
+
+// Fill is the share of the content and padding slots that content tokens
+// fill: tokens / (tokens + padding).
+func (c *Counts) Fill() float64 {
+	if c.Tokens+c.Padding == 0 {
+		return 0
+	}
+	return float64(c.Tokens) / float64(c.Tokens+c.Padding)
 }
 
 // Accounting is the fate of every input record.
@@ -87,6 +99,9 @@ type Manifest struct {
 	Splits map[string]*Counts `json:"splits"`
 	Shards []ShardInfo        `json:"shards"`
 }
+
+// Packed reports whether the windows of a split are packed (PackedRow).
+func (m *Manifest) Packed(split string) bool { return m.Config.Pack && split == "train" }
 
 // WriteJSONAtomic writes v as indented JSON to path via a fsynced temporary file.
 func WriteJSONAtomic(path string, v any) error { return atomicfile.WriteJSON(path, v) }

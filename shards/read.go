@@ -262,21 +262,38 @@ func ReadDocTokens(dir string, m *Manifest, split string) ([][]int32, error) {
 		}
 	}
 	toks := map[int64][]int32{}
+	put := func(doc int64, start int32, ids []int32) {
+		t := toks[doc]
+		if t == nil {
+			t = make([]int32, lengths[doc])
+			toks[doc] = t
+		}
+		copy(t[min(int(start), len(t)):], ids)
+	}
 	for _, s := range m.Shards {
 		if s.Kind != "windows" || s.Split != split {
 			continue
 		}
-		rows, err := ReadRows[WindowRow](filepath.Join(dir, s.Name), 0)
+		path := filepath.Join(dir, s.Name)
+		if m.Packed(split) {
+			rows, err := ReadRows[PackedRow](path, 0)
+			if err != nil {
+				return nil, err
+			}
+			for _, w := range rows {
+				err := w.EachSegment(func(doc int64, start int32, ids []int32) { put(doc, start, ids[1:]) })
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", path, err)
+				}
+			}
+			continue
+		}
+		rows, err := ReadRows[WindowRow](path, 0)
 		if err != nil {
 			return nil, err
 		}
 		for _, w := range rows {
-			t := toks[w.DocID]
-			if t == nil {
-				t = make([]int32, lengths[w.DocID])
-				toks[w.DocID] = t
-			}
-			copy(t[w.Start:], w.Tokens[1:w.Valid])
+			put(w.DocID, w.Start, w.Tokens[1:w.Valid])
 		}
 	}
 	ids := slices.Sorted(maps.Keys(toks))

@@ -31,6 +31,9 @@ size and sha256 of every shard).
 The output is the same bytes for the same inputs, config and tokenizer,
 whatever --workers is. An interrupted run leaves no file under a final name
 that is incomplete; rerunning the same command rewrites only what is missing.
+With pack (the default) the train windows hold documents back to back, each
+a segment [position, tokens...] with its segment id per slot, so fewer slots
+are padding; validation windows always hold one document each.
 --partition i/N processes the documents whose content hash falls in share i
 of N (exact dedup stays global); 'tct shards merge' joins the partitions.`,
 		Example: `  tct pipeline ../shared/corpus/workflows.jsonl.zst --out shards/
@@ -74,7 +77,8 @@ of N (exact dedup stays global); 'tct shards merge' joins the partitions.`,
 	fs.StringVar(&configPath, "config", "", "pipeline config (YAML, like configs/pipeline.yaml); flags override it")
 	fs.StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
 	fs.IntVar(&cfg.Shards.Context, "context", cfg.Shards.Context, "content tokens per window")
-	fs.IntVar(&cfg.Shards.Stride, "stride", cfg.Shards.Stride, "distance between window starts (default: the context; at most the context)")
+	fs.IntVar(&cfg.Shards.Stride, "stride", cfg.Shards.Stride, "distance between window starts of unpacked windows (default: the context; at most the context)")
+	fs.BoolVar(&cfg.Shards.Pack, "pack", cfg.Shards.Pack, "fill train windows with documents back to back, kept apart by segment ids (--pack=false: one document per window)")
 	fs.StringVar(&cfg.Shards.SplitBy, "split-by", cfg.Shards.SplitBy, "repo or doc")
 	fs.Float64Var(&cfg.Shards.ValFraction, "val-fraction", cfg.Shards.ValFraction, "share of repositories (or documents) for validation")
 	fs.Uint64Var(&cfg.Shards.Seed, "seed", cfg.Shards.Seed, "seed of the split")
@@ -123,7 +127,7 @@ func printManifestSummary(w io.Writer, m *shards.Manifest, dir string) {
 	fmt.Fprintf(w, "read %d records: written %d, rejected %d, duplicates %d\n", m.Read, m.Written, m.Rejected, m.Duplicates)
 	for _, split := range []string{stages.SplitTrain, stages.SplitVal} {
 		if c := m.Splits[split]; c != nil {
-			fmt.Fprintf(w, "  %-5s %6d documents %8d windows %10d tokens\n", split, c.Documents, c.Windows, c.Tokens)
+			fmt.Fprintf(w, "  %-5s %6d documents %8d windows %10d tokens  fill %.3f\n", split, c.Documents, c.Windows, c.Tokens, c.Fill())
 		}
 	}
 	fmt.Fprintf(w, "%d shards, %.1f MB in %s (manifest.json written last)\n", len(m.Shards), float64(jobs.ShardBytes(m))/1e6, dir)
