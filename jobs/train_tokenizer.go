@@ -36,9 +36,13 @@ func TrainTokenizer(ctx context.Context, cfg TrainTokenizerConfig) (*tokenizer.T
 	case tokenizer.KindBPE:
 		return trainText(ctx, cfg)
 	case "", "tct":
-	default:
-		return nil, nil, fmt.Errorf("--kind %q: want tct or %s", cfg.Kind, tokenizer.KindBPE)
+		return trainTCT(ctx, cfg)
 	}
+	return nil, nil, fmt.Errorf("--kind %q: want tct or %s", cfg.Kind, tokenizer.KindBPE)
+}
+
+// trainTCT learns the schema-aware tokenizer: the dictionary, then merges.
+func trainTCT(ctx context.Context, cfg TrainTokenizerConfig) (*tokenizer.Tokenizer, *stages.Summary, error) {
 	// Settings first: the passes over the dump take a while.
 	if cfg.Overlearn < 0 || cfg.Overlearn > 4 {
 		return nil, nil, fmt.Errorf("--overlearn %g: want 0 (plain BPE) to 4", cfg.Overlearn)

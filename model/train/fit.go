@@ -47,12 +47,14 @@ type Report struct {
 	ValLoss    float64 `json:"val_loss"`
 	ValBPB     float64 `json:"val_bpb"`
 	TokensPerS float64 `json:"tokens_per_s"`
-	Params     int64   `json:"params"`
-	FLOPsTok   int64   `json:"flops_per_token"`
-	FirstStepS float64 `json:"first_step_s"`
-	DataWait   float64 `json:"data_wait"`
-	Backend    string  `json:"backend"`
-	RunDir     string  `json:"run_dir"`
+	// RealTokensPerS counts only the targets that are real tokens (not padding).
+	RealTokensPerS float64 `json:"real_tokens_per_s"`
+	Params         int64   `json:"params"`
+	FLOPsTok       int64   `json:"flops_per_token"`
+	FirstStepS     float64 `json:"first_step_s"`
+	DataWait       float64 `json:"data_wait"`
+	Backend        string  `json:"backend"`
+	RunDir         string  `json:"run_dir"`
 }
 
 // fit is the state of one Fit call: timing and the open log.
@@ -66,6 +68,7 @@ type fit struct {
 	start              time.Time
 	stepTime, waitTime time.Duration
 	steadyTokens       int64
+	steadyReal         int64 // of them, real (unmasked) targets
 	last               int64
 	stepped            bool // a step of this call has run (the first one compiles)
 }
@@ -97,6 +100,7 @@ func Fit(ctx context.Context, run *Run, tr *model.Trainer, src Source, o Options
 	f.rep.Steps = tr.GlobalStep()
 	if f.stepTime > 0 {
 		f.rep.TokensPerS = float64(f.steadyTokens) / f.stepTime.Seconds()
+		f.rep.RealTokensPerS = float64(f.steadyReal) / f.stepTime.Seconds()
 		f.rep.DataWait = f.waitTime.Seconds() / f.stepTime.Seconds()
 	}
 	if err := PlotLoss(filepath.Join(run.Dir, PlotName), run.History); err != nil {
@@ -169,6 +173,7 @@ func (f *fit) time(b *model.Batch, t0, t1, t2 time.Time) error {
 	f.stepTime += t2.Sub(t0)
 	f.waitTime += t1.Sub(t0)
 	f.steadyTokens += int64(b.B * b.C)
+	f.steadyReal += int64(b.Tokens)
 	return nil
 }
 
