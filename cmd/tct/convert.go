@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -66,7 +65,7 @@ read before the corruption is still written).`,
 					return err
 				}
 			} else {
-				printConvertReport(cmd.ErrOrStderr(), rep)
+				rep.WriteText(cmd.ErrOrStderr())
 			}
 			if err != nil {
 				return err
@@ -80,20 +79,6 @@ read before the corruption is still written).`,
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON on stdout")
 	addConvertFlags(fs, &cfg)
 	return cmd
-}
-
-func printConvertReport(w io.Writer, r *jobs.ConvertReport) {
-	fmt.Fprintf(w, "read %d records (%.1f MB) in %.2fs (%.1f MB/s, %.0f docs/s)\n", r.Read, float64(r.BytesRead)/1e6, r.Seconds, r.MBPerSec, r.DocsPerS)
-	fmt.Fprintf(w, "  written    %d -> %s\n", r.Written, r.Out)
-	fmt.Fprintf(w, "  duplicates %d\n", r.Duplicates)
-	if r.Rejects == "" {
-		fmt.Fprintf(w, "  rejected   %d (counted, not kept: --rejects FILE keeps them)\n", r.Rejected)
-	} else {
-		fmt.Fprintf(w, "  rejected   %d -> %s\n", r.Rejected, r.Rejects)
-	}
-	for _, k := range r.ReasonsSorted() {
-		fmt.Fprintf(w, "    %-18s %d\n", k, r.RejectedByReason[k])
-	}
 }
 
 // inputErrors prints the errors of corrupt inputs; any makes the command fail.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -64,7 +62,7 @@ of N (exact dedup stays global); 'tct shards merge' joins the partitions.`,
 			if asJSON {
 				err = printJSON(cmd.OutOrStdout(), jobs.PipelineSummary(m))
 			} else {
-				printManifestSummary(cmd.ErrOrStderr(), m, cfg.Out)
+				jobs.WriteManifestSummary(cmd.ErrOrStderr(), m, cfg.Out)
 			}
 			if err != nil {
 				return err
@@ -121,17 +119,4 @@ func applyConfigFile(fs *pflag.FlagSet, path string, cfg *shards.Config) error {
 		}
 	}
 	return nil
-}
-
-func printManifestSummary(w io.Writer, m *shards.Manifest, dir string) {
-	fmt.Fprintf(w, "read %d records: written %d, rejected %d, duplicates %d\n", m.Read, m.Written, m.Rejected, m.Duplicates)
-	for _, split := range []string{stages.SplitTrain, stages.SplitVal} {
-		if c := m.Splits[split]; c != nil {
-			fmt.Fprintf(w, "  %-5s %6d documents %8d windows %10d tokens  fill %.3f\n", split, c.Documents, c.Windows, c.Tokens, c.Fill())
-		}
-	}
-	fmt.Fprintf(w, "%d shards, %.1f MB in %s (manifest.json written last)\n", len(m.Shards), float64(jobs.ShardBytes(m))/1e6, dir)
-	if !m.Complete {
-		fmt.Fprintf(w, "INCOMPLETE: %d input errors, the manifest says complete: false; readers refuse it without --allow-incomplete\n", len(m.InputErrors))
-	}
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -40,7 +38,7 @@ func newShardsInspectCmd() *cobra.Command {
 				return verr
 			}
 			w := cmd.OutOrStdout()
-			printManifest(w, m, dir)
+			jobs.WriteManifest(w, m, dir)
 			if verr != nil {
 				return verr
 			}
@@ -67,17 +65,6 @@ func newShardsInspectCmd() *cobra.Command {
 	return inspect
 }
 
-// printManifest prints the summary, the config and every shard of a manifest.
-func printManifest(w io.Writer, m *shards.Manifest, dir string) {
-	printManifestSummary(w, m, dir)
-	// One brace pair for the config's two parts, as the manifest has one object.
-	shard, source := fmt.Sprintf("%+v", m.Config.Config), fmt.Sprintf("%+v", m.Config.Source)
-	fmt.Fprintf(w, "tokenizer %s, layout %+v\nconfig %s %s\n", m.Tokenizer, m.Layout, strings.TrimSuffix(shard, "}"), strings.TrimPrefix(source, "{"))
-	for _, s := range m.Shards {
-		fmt.Fprintf(w, "  %-22s %-5s %7d rows %10d bytes sha256 %.16s…\n", s.Name, s.Split, s.Rows, s.Bytes, s.SHA256)
-	}
-}
-
 func newShardsMergeCmd() *cobra.Command {
 	var out string
 	var asJSON bool
@@ -101,7 +88,7 @@ concatenated, and one manifest that sums the accounting.`,
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), jobs.PipelineSummary(m))
 			}
-			printManifestSummary(cmd.ErrOrStderr(), m, out)
+			jobs.WriteManifestSummary(cmd.ErrOrStderr(), m, out)
 			return nil
 		},
 	}

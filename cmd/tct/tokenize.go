@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tct-dev/tct/configs"
-	"github.com/tct-dev/tct/internal/canon"
 	"github.com/tct-dev/tct/jobs"
 	"github.com/tct-dev/tct/stages"
 	"github.com/tct-dev/tct/tokenizer"
@@ -136,7 +134,7 @@ with its meaning in context.`,
 					return err
 				}
 			} else {
-				printTokenizeReport(cmd.ErrOrStderr(), rep, cfg.Verify)
+				rep.WriteText(cmd.ErrOrStderr(), cfg.Verify)
 			}
 			if cfg.Verify && rep.RoundtripFailures > 0 {
 				return fmt.Errorf("%d documents did not round-trip", rep.RoundtripFailures)
@@ -156,20 +154,6 @@ with its meaning in context.`,
 	fs.Lookup("path-pattern").DefValue = ""
 	cfg.Convert.PathPattern = ""
 	return cmd
-}
-
-func printTokenizeReport(w io.Writer, rep *jobs.TokenizeReport, verify bool) {
-	fmt.Fprintf(w, "%d documents, %d bytes JSON (%d YAML), %d tokens (%.2f bytes/token)\n", rep.Documents, rep.BytesJSON, rep.BytesYAML, rep.Tokens, rep.BytesPerTok)
-	if verify {
-		fmt.Fprintf(w, "round trip failures: %d\n", rep.RoundtripFailures)
-	}
-	if rep.O200kTokensJSON > 0 {
-		fmt.Fprintf(w, "o200k_base: %d tokens as JSON (%.1f%% more than ours), %d as YAML; ours are %.1f%% / %.1f%% fewer\n",
-			rep.O200kTokensJSON, 100*(float64(rep.O200kTokensJSON)/float64(rep.Tokens)-1), rep.O200kTokensYAML, 100*rep.VsO200kJSON, 100*rep.VsO200kYAML)
-	}
-	s := rep.Schema
-	fmt.Fprintf(w, "schema coverage: %d values, %d fallback (%.2f%%); keys %d known, %d spelled out, %d off-schema\n",
-		s.Values, s.Fallback, 100*float64(s.Fallback)/float64(max(s.Values, 1)), s.KnownKeys, s.OtherKeys, s.OffSchema)
 }
 
 func newDecodeCmd() *cobra.Command {
@@ -193,23 +177,7 @@ the document are reported; a truncated sequence prints the partial JSON.`,
 				}
 				text = string(b)
 			}
-			var ids []int32
-			for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' || r == '[' || r == ']' }) {
-				v, err := strconv.ParseInt(f, 10, 32)
-				if err != nil {
-					return fmt.Errorf("not an id: %q", f)
-				}
-				ids = append(ids, int32(v))
-			}
-			doc, consumed, err := tok.Decode(ids)
-			if err != nil {
-				partial, _ := tok.DecodePrefix(ids)
-				return fmt.Errorf("%w\npartial: %s", err, partial)
-			}
-			if consumed < len(ids) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "tct: %d surplus ids after the document\n", len(ids)-consumed)
-			}
-			return canon.WriteDoc(cmd.OutOrStdout(), doc, format)
+			return jobs.Decode(tok, text, format, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer file (default: the embedded one)")
