@@ -107,6 +107,10 @@ func (m *Machine) Allowed() Mask {
 			b.set(TokEnd)
 		}
 	case fString:
+		if m.patterned(f.node) {
+			m.patternMask(b, f)
+			break
+		}
 		b.or(g.masks.utf8Mask(f))
 		if f.u8need == 0 {
 			b.set(TokEnd)
@@ -134,6 +138,7 @@ func (m *Machine) objectMask(b Mask, f *frame) {
 	}
 	endOK := true
 	if m.strict {
+		endOK = f.count >= n.minProps
 		for _, r := range n.required {
 			if f.used == nil || f.used[r/64]&(1<<(r%64)) == 0 {
 				endOK = false
@@ -197,7 +202,10 @@ func (m *Machine) valueMask(n *Node) Mask {
 	if n.Free&tArray != 0 {
 		b.set(TokArr)
 	}
-	if n.Free&tString != 0 {
+	switch {
+	case n.Free&tString != 0 && m.patterned(n):
+		m.patternMask(b, &frame{kind: fString, node: n, nfa: n.strMatch.begin()})
+	case n.Free&tString != 0:
 		b.or(g.masks.lead)
 		b.set(TokEnd)
 	}
@@ -225,4 +233,19 @@ func (m *Machine) valueMask(n *Node) Mask {
 	}
 	n.masks[mode] = &b
 	return b
+}
+
+// patternMask adds the bytes that keep string frame f able to match its
+// node's pattern, and END where the string matches as it is.
+func (m *Machine) patternMask(b Mask, f *frame) {
+	k := f.node.strMatch
+	cur := k.states(f.nfa, f.count == 0, false)
+	for _, t := range m.g.masks.utf8Mask(f).Tokens() {
+		if k.viableAfter(cur, f.key, byte(t)) {
+			b.set(t)
+		}
+	}
+	if f.u8need == 0 && k.accepts(f.nfa, f.count == 0) {
+		b.set(TokEnd)
+	}
 }

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/tct-dev/tct/internal/canon"
 )
@@ -29,10 +30,11 @@ type frame struct {
 	u8need   uint8  // fString, fKey: UTF-8 continuation bytes still due
 	u8lo     byte   // and the range of the next one
 	u8hi     byte
-	num      uint8 // fNumber: JSON number DFA state
-	start    int   // fString: where its text starts in the output (for recall)
-	line     int   // fString: where its current line starts
-	fallback bool  // under Any because of an escape or an off-schema key
+	num      uint8    // fNumber: JSON number DFA state
+	start    int      // fString: where its text starts in the output (for recall)
+	nfa      []uint32 // fString, strict under a pattern: the matcher's targets (see keyMatcher.states)
+	line     int      // fString: where its current line starts
+	fallback bool     // under Any because of an escape or an off-schema key
 }
 
 // Machine is the grammar state machine. It decodes a token sequence into
@@ -179,6 +181,9 @@ func (m *Machine) step(t Token) error {
 			if f.u8need > 0 {
 				return m.fail(t, "string ends inside a UTF-8 sequence")
 			}
+			if m.patterned(f.node) && !f.node.strMatch.accepts(f.nfa, f.count == 0) {
+				return m.fail(t, "the string does not match "+f.node.strPattern)
+			}
 			m.out = append(m.out, '"')
 			if m.g.recallable(f.node) {
 				m.remember(f.node, m.out[f.start:], recallValue)
@@ -187,7 +192,7 @@ func (m *Machine) step(t Token) error {
 			return nil
 		}
 		if t > 255 {
-			if t >= KeyBase && m.atLineStart(f) {
+			if t >= KeyBase && m.atLineStart(f) && !m.patterned(f.node) {
 				text, ok := m.recallText(f.node, int(t-KeyBase), recallLine)
 				if !ok {
 					return m.fail(t, "no line to recall in that slot")
@@ -200,6 +205,9 @@ func (m *Machine) step(t Token) error {
 		}
 		if !utf8Step(f, byte(t)) {
 			return m.fail(t, "invalid UTF-8")
+		}
+		if m.patterned(f.node) && !m.stringByte(f, byte(t)) {
+			return m.fail(t, "the string can no longer match "+f.node.strPattern)
 		}
 		m.out = appendEscapedByte(m.out, byte(t))
 		if t == '\n' && m.g.lineRecall(f.node) {
@@ -247,7 +255,7 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 		m.out = append(m.out, n.Enum[t-m.g.EnumBase]...)
 		m.pop()
 		return nil
-	case m.g.recallIndexOf(t) >= 0 && m.g.recallable(n):
+	case m.g.recallIndexOf(t) >= 0 && m.g.recallable(n) && !m.patterned(n):
 		text, ok := m.recallText(n, m.g.recallIndexOf(t), recallValue)
 		if !ok {
 			return m.fail(t, "no string to recall in that slot")
@@ -315,6 +323,9 @@ func (m *Machine) startBytes(f *frame, t Token) error {
 	switch {
 	case n.Free&tString != 0:
 		f.kind, f.u8need, f.start, f.line = fString, 0, len(m.out), len(m.out)+1
+		if m.patterned(n) {
+			f.nfa, f.count, f.key = n.strMatch.begin(), 0, nil
+		}
 		m.out = append(m.out, '"')
 	case n.Free&(tNumber|tInteger) != 0 && n.numberImplicit():
 		f.kind, f.num = fNumber, 0
@@ -340,6 +351,9 @@ func (m *Machine) stepObject(f *frame, t Token) error {
 	switch {
 	case t == TokEndObj:
 		if m.strict {
+			if f.count < n.minProps {
+				return m.fail(t, fmt.Sprintf("at least %d keys required", n.minProps))
+			}
 			for _, r := range n.required {
 				if f.used[r/64]&(1<<(r%64)) == 0 {
 					return m.fail(t, fmt.Sprintf("required key %q missing", n.Props[r].Name))
@@ -481,6 +495,28 @@ func (m *Machine) keyViable(n *Node, prefix []byte) bool {
 		}
 	}
 	return false
+}
+
+// patterned: strict, and strings at n must match a pattern.
+func (m *Machine) patterned(n *Node) bool { return m.strict && n.strMatch != nil }
+
+// stringByte feeds one byte of a string under a pattern to its matcher
+// (f.key holds a partial UTF-8 character, f.count the characters so far);
+// false: no match is possible any more.
+func (m *Machine) stringByte(f *frame, b byte) bool {
+	k := f.node.strMatch
+	cur := k.states(f.nfa, f.count == 0, false)
+	if !k.viableAfter(cur, f.key, b) {
+		return false
+	}
+	f.key = append(f.key, b)
+	if !utf8.FullRune(f.key) {
+		return true
+	}
+	r, _ := utf8.DecodeRune(f.key)
+	f.nfa, f.key = k.feed(cur, r), f.key[:0]
+	f.count++
+	return true
 }
 
 // Stats reports how many values were decoded and how many under fallback.

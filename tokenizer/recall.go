@@ -138,7 +138,7 @@ func (m *Machine) recallMask(b Mask, n *Node) {
 	if n.Free&tObject != 0 && n.objectImplicit() && m.g.keyRecallable(n) {
 		m.keyRecallMask(b, &frame{kind: fObject, node: n, alts: n.allAlts()})
 	}
-	if !m.g.recallable(n) {
+	if !m.g.recallable(n) || m.patterned(n) {
 		return
 	}
 	for k := range m.recallList(n, recallValue) {
@@ -149,7 +149,7 @@ func (m *Machine) recallMask(b Mask, n *Node) {
 // atLineStart reports whether string frame f is at the start of a line
 // other than its first (where a line may be recalled).
 func (m *Machine) atLineStart(f *frame) bool {
-	return f.line == len(m.out) && f.line > f.start+1 && m.g.lineRecall(f.node)
+	return f.line == len(m.out) && f.line > f.start+1 && m.g.lineRecall(f.node) && !m.patterned(f.node)
 }
 
 // lineMask adds the line recall slots that hold a line at node n.
