@@ -116,7 +116,7 @@ func (m *Machine) Allowed() Mask {
 			b.set(TokEnd)
 		}
 		if m.atLineStart(f) {
-			m.lineMask(b, f.node)
+			m.lineMask(b, f)
 		}
 	case fNumber:
 		if f.node.Free&tNumber == 0 {
@@ -233,19 +233,4 @@ func (m *Machine) valueMask(n *Node) Mask {
 	}
 	n.masks[mode] = &b
 	return b
-}
-
-// patternMask adds the bytes that keep string frame f able to match its
-// node's pattern, and END where the string matches as it is.
-func (m *Machine) patternMask(b Mask, f *frame) {
-	k := f.node.strMatch
-	cur := k.states(f.nfa, f.count == 0, false)
-	for _, t := range m.g.masks.utf8Mask(f).Tokens() {
-		if k.viableAfter(cur, f.key, byte(t)) {
-			b.set(t)
-		}
-	}
-	if f.u8need == 0 && k.accepts(f.nfa, f.count == 0) {
-		b.set(TokEnd)
-	}
 }

@@ -124,6 +124,10 @@ func (t *idWalk) special(n *idTrie) bool {
 }
 
 func (t *idWalk) walk(n *idTrie, m *Machine, allowed Mask, res Mask) {
+	if f := m.top(); f != nil && f.kind == fString && m.patterned(f.node) {
+		t.walkBytes(n, m, *f, nil, nil, res) // the bytes step the pattern: no shortcuts
+		return
+	}
 	if f := m.top(); f != nil && (f.kind == fString || f.kind == fKey && !m.strict) {
 		var after *afterEnd
 		if f.kind == fString {
@@ -176,6 +180,12 @@ func (t *idWalk) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, afte
 			next := u8
 			if !utf8Step(&next, byte(tok)) {
 				continue
+			}
+			if next.kind == fString && m.patterned(next.node) {
+				next.key = append([]byte(nil), u8.key...)
+				if !m.stringByte(&next, byte(tok)) {
+					continue
+				}
 			}
 			for _, id := range c.ids {
 				res.set(Token(id))

@@ -3,7 +3,6 @@ package tokenizer
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/tct-dev/tct/internal/canon"
 )
@@ -177,44 +176,7 @@ func (m *Machine) step(t Token) error {
 		m.push(frame{kind: fValue, node: n.items, fallback: f.fallback})
 		return m.step(t)
 	case fString:
-		if t == TokEnd {
-			if f.u8need > 0 {
-				return m.fail(t, "string ends inside a UTF-8 sequence")
-			}
-			if m.patterned(f.node) && !f.node.strMatch.accepts(f.nfa, f.count == 0) {
-				return m.fail(t, "the string does not match "+f.node.strPattern)
-			}
-			m.out = append(m.out, '"')
-			if m.g.recallable(f.node) {
-				m.remember(f.node, m.out[f.start:], recallValue)
-			}
-			m.pop()
-			return nil
-		}
-		if t > 255 {
-			if t >= KeyBase && m.atLineStart(f) && !m.patterned(f.node) {
-				text, ok := m.recallText(f.node, int(t-KeyBase), recallLine)
-				if !ok {
-					return m.fail(t, "no line to recall in that slot")
-				}
-				m.out = append(m.out, text...)
-				f.line = len(m.out)
-				return nil
-			}
-			return m.fail(t, "a string byte or its end expected")
-		}
-		if !utf8Step(f, byte(t)) {
-			return m.fail(t, "invalid UTF-8")
-		}
-		if m.patterned(f.node) && !m.stringByte(f, byte(t)) {
-			return m.fail(t, "the string can no longer match "+f.node.strPattern)
-		}
-		m.out = appendEscapedByte(m.out, byte(t))
-		if t == '\n' && m.g.lineRecall(f.node) {
-			m.remember(f.node, m.out[f.line:], recallLine)
-			f.line = len(m.out)
-		}
-		return nil
+		return m.stepString(f, t)
 	case fNumber:
 		if t == TokEnd {
 			if !numAccepting(f.num) {
@@ -237,6 +199,51 @@ func (m *Machine) step(t Token) error {
 	return m.fail(t, "bad state")
 }
 
+// stepString takes a byte, a recalled line or the end of a string.
+func (m *Machine) stepString(f *frame, t Token) error {
+	if t == TokEnd {
+		if f.u8need > 0 {
+			return m.fail(t, "string ends inside a UTF-8 sequence")
+		}
+		if m.patterned(f.node) && !f.node.strMatch.accepts(f.nfa, f.count == 0) {
+			return m.fail(t, "the string does not match "+f.node.strPattern)
+		}
+		m.out = append(m.out, '"')
+		if m.g.recallable(f.node) {
+			m.remember(f.node, m.out[f.start:], recallValue)
+		}
+		m.pop()
+		return nil
+	}
+	if t > 255 {
+		if t >= KeyBase && m.atLineStart(f) {
+			text, ok := m.recallText(f.node, int(t-KeyBase), recallLine)
+			if !ok {
+				return m.fail(t, "no line to recall in that slot")
+			}
+			if m.patterned(f.node) && !m.feedLine(f, text) {
+				return m.fail(t, "the line recalled does not fit "+f.node.strPattern)
+			}
+			m.out = append(m.out, text...)
+			f.line = len(m.out)
+			return nil
+		}
+		return m.fail(t, "a string byte or its end expected")
+	}
+	if !utf8Step(f, byte(t)) {
+		return m.fail(t, "invalid UTF-8")
+	}
+	if m.patterned(f.node) && !m.stringByte(f, byte(t)) {
+		return m.fail(t, "the string can no longer match "+f.node.strPattern)
+	}
+	m.out = appendEscapedByte(m.out, byte(t))
+	if t == '\n' && m.g.lineRecall(f.node) {
+		m.remember(f.node, m.out[f.line:], recallLine)
+		f.line = len(m.out)
+	}
+	return nil
+}
+
 func (m *Machine) stepValue(f *frame, t Token) error {
 	n := f.node
 	if t == TokEsc {
@@ -255,10 +262,13 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 		m.out = append(m.out, n.Enum[t-m.g.EnumBase]...)
 		m.pop()
 		return nil
-	case m.g.recallIndexOf(t) >= 0 && m.g.recallable(n) && !m.patterned(n):
+	case m.g.recallIndexOf(t) >= 0 && m.g.recallable(n):
 		text, ok := m.recallText(n, m.g.recallIndexOf(t), recallValue)
 		if !ok {
 			return m.fail(t, "no string to recall in that slot")
+		}
+		if m.patterned(n) && !m.recallFits(n, text) {
+			return m.fail(t, "the string recalled does not match "+n.strPattern)
 		}
 		m.out = append(m.out, text...)
 		m.pop()
@@ -495,28 +505,6 @@ func (m *Machine) keyViable(n *Node, prefix []byte) bool {
 		}
 	}
 	return false
-}
-
-// patterned: strict, and strings at n must match a pattern.
-func (m *Machine) patterned(n *Node) bool { return m.strict && n.strMatch != nil }
-
-// stringByte feeds one byte of a string under a pattern to its matcher
-// (f.key holds a partial UTF-8 character, f.count the characters so far);
-// false: no match is possible any more.
-func (m *Machine) stringByte(f *frame, b byte) bool {
-	k := f.node.strMatch
-	cur := k.states(f.nfa, f.count == 0, false)
-	if !k.viableAfter(cur, f.key, b) {
-		return false
-	}
-	f.key = append(f.key, b)
-	if !utf8.FullRune(f.key) {
-		return true
-	}
-	r, _ := utf8.DecodeRune(f.key)
-	f.nfa, f.key = k.feed(cur, r), f.key[:0]
-	f.count++
-	return true
 }
 
 // Stats reports how many values were decoded and how many under fallback.

@@ -138,24 +138,28 @@ func (m *Machine) recallMask(b Mask, n *Node) {
 	if n.Free&tObject != 0 && n.objectImplicit() && m.g.keyRecallable(n) {
 		m.keyRecallMask(b, &frame{kind: fObject, node: n, alts: n.allAlts()})
 	}
-	if !m.g.recallable(n) || m.patterned(n) {
+	if !m.g.recallable(n) {
 		return
 	}
-	for k := range m.recallList(n, recallValue) {
-		b.set(m.g.recallSlot(k))
+	for k, text := range m.recallList(n, recallValue) {
+		if !m.patterned(n) || m.recallFits(n, text) {
+			b.set(m.g.recallSlot(k))
+		}
 	}
 }
 
 // atLineStart reports whether string frame f is at the start of a line
 // other than its first (where a line may be recalled).
 func (m *Machine) atLineStart(f *frame) bool {
-	return f.line == len(m.out) && f.line > f.start+1 && m.g.lineRecall(f.node) && !m.patterned(f.node)
+	return f.line == len(m.out) && f.line > f.start+1 && m.g.lineRecall(f.node)
 }
 
 // lineMask adds the line recall slots that hold a line at node n.
-func (m *Machine) lineMask(b Mask, n *Node) {
-	for k := range m.recallList(n, recallLine) {
-		b.set(lineSlot(k))
+func (m *Machine) lineMask(b Mask, f *frame) {
+	for k, text := range m.recallList(f.node, recallLine) {
+		if !m.patterned(f.node) || m.feedLine(&frame{node: f.node, nfa: f.nfa, count: f.count}, text) {
+			b.set(lineSlot(k))
+		}
 	}
 }
 
