@@ -39,8 +39,9 @@ type frame struct {
 // Machine is the grammar state machine. It decodes a token sequence into
 // canonical JSON, and answers which tokens may come next (Allowed) for
 // constrained generation. In strict mode no fallback is allowed, required
-// keys must be present, known keys appear once and pattern keys must match,
-// so every complete sequence decodes to a document valid under the
+// keys must be present, known keys appear once, pattern keys and strings
+// under a pattern must match and objects hold minProperties keys, so every
+// complete sequence decodes to a document valid under the
 // grammar's typing. Lexical validity (UTF-8, JSON numbers) always holds.
 type Machine struct {
 	g      *Grammar
