@@ -107,12 +107,16 @@ func (m *Machine) Allowed() Mask {
 			b.set(TokEnd)
 		}
 	case fString:
+		if m.patterned(f.node) {
+			m.patternMask(b, f)
+			break
+		}
 		b.or(g.masks.utf8Mask(f))
 		if f.u8need == 0 {
 			b.set(TokEnd)
 		}
 		if m.atLineStart(f) {
-			m.lineMask(b, f.node)
+			m.lineMask(b, f)
 		}
 	case fNumber:
 		if f.node.Free&tNumber == 0 {
@@ -134,6 +138,7 @@ func (m *Machine) objectMask(b Mask, f *frame) {
 	}
 	endOK := true
 	if m.strict {
+		endOK = f.count >= n.minProps
 		for _, r := range n.required {
 			if f.used == nil || f.used[r/64]&(1<<(r%64)) == 0 {
 				endOK = false
@@ -197,7 +202,10 @@ func (m *Machine) valueMask(n *Node) Mask {
 	if n.Free&tArray != 0 {
 		b.set(TokArr)
 	}
-	if n.Free&tString != 0 {
+	switch {
+	case n.Free&tString != 0 && m.patterned(n):
+		m.patternMask(b, &frame{kind: fString, node: n, nfa: n.strMatch.begin()})
+	case n.Free&tString != 0:
 		b.or(g.masks.lead)
 		b.set(TokEnd)
 	}

@@ -140,9 +140,10 @@ func (t *idWalk) special(n *idTrie) bool {
 }
 
 func (t *idWalk) walk(n *idTrie, m *Machine, allowed Mask, res Mask) {
-	if f := m.top(); f != nil && f.kind == fKey && m.strict {
-		// A strict key: bytes move only the UTF-8 state and the key's
-		// pattern match, checked per byte instead of cloning the machine.
+	if f := m.top(); f != nil && (f.kind == fKey && m.strict || f.kind == fString && m.patterned(f.node)) {
+		// A strict key or a patterned string: bytes move only the UTF-8 state
+		// and the pattern match, checked per byte, with no shortcuts and no
+		// machine clone per edge.
 		t.walkBytes(n, m, *f, nil, nil, res)
 		return
 	}
@@ -198,6 +199,12 @@ func (t *idWalk) walkBytes(n *idTrie, m *Machine, u8 frame, pending []byte, afte
 			next := u8
 			if !utf8Step(&next, byte(tok)) || !t.keyByteOK(m, u8, pending, byte(tok)) {
 				continue
+			}
+			if next.kind == fString && m.patterned(next.node) {
+				next.key = append([]byte(nil), u8.key...)
+				if !m.stringByte(&next, byte(tok)) {
+					continue
+				}
 			}
 			for _, id := range c.ids {
 				res.set(Token(id))

@@ -64,6 +64,11 @@ func (m *Machine) closingToken() (Token, bool) {
 			return t, true
 		}
 	}
+	if f.kind == fString && m.patterned(f.node) && f.u8need == 0 {
+		if tail, ok := f.node.strMatch.shortestTail(f.nfa, f.count == 0, 64); ok && len(tail) > 0 {
+			return Token(tail[0]), true
+		}
+	}
 	if f.kind == fObject {
 		for _, r := range f.node.required {
 			if k := KeyBase + Token(r); allowed.Has(k) {

@@ -1,10 +1,7 @@
 package tokenizer_test
 
 import (
-	"bytes"
 	"testing"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/tct-dev/tct/configs"
 	"github.com/tct-dev/tct/tokenizer"
@@ -14,23 +11,13 @@ import (
 // brings the machine to the end of a document, through the strict grammar,
 // and is short.
 func TestCompletion(t *testing.T) {
-	sdoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(configs.WorkflowSchema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	comp := jsonschema.NewCompiler()
-	if err := comp.AddResource("https://tct.invalid/ours.json", sdoc); err != nil {
-		t.Fatal(err)
-	}
-	schema, err := comp.Compile("https://tct.invalid/ours.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, file := range []string{"", "testdata/rich.json"} {
 		tok, err := tokenizer.LoadOr(file, configs.Tokenizer)
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The closed documents follow the schema the tokenizer was built on.
+		schema := compileValidator(t, "completion", tok.Grammar.Schema())
 		docs := loadCorpus(t)
 		enc := tok.NewEncoder()
 		closed, longest := 0, 0
@@ -73,7 +60,7 @@ func TestCompletion(t *testing.T) {
 				if !m.Done() {
 					t.Fatalf("doc %d prefix %d: not closed", i, k)
 				}
-				if v, err := jsonschema.UnmarshalJSON(bytes.NewReader(m.JSON())); err != nil || schema.Validate(v) != nil {
+				if validates(schema, m.JSON()) != nil {
 					t.Fatalf("doc %d prefix %d: the closed document is not valid under our schema: %s", i, k, m.JSON())
 				}
 				closed++

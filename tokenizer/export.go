@@ -79,6 +79,9 @@ func exportFree(n *Node) map[string]any {
 			s["anyOf"] = alts
 		}
 	}
+	if n.Free&tString != 0 && n.strPattern != "" {
+		s["pattern"] = n.strPattern
+	}
 	if n.Free&tArray != 0 && n.items != nil {
 		s["items"] = exportRef(n.items)
 		if n.minItems > 0 {
@@ -98,6 +101,9 @@ func exportObject(n *Node, alt int) map[string]any {
 		}
 	}
 	o["properties"] = props
+	if n.minProps > 0 {
+		o["minProperties"] = n.minProps
+	}
 	open := alt < 0 || n.openAlts&(1<<alt) != 0
 	if len(n.patterns) > 0 && open {
 		pats := map[string]any{}

@@ -96,6 +96,11 @@ type Node struct {
 	// Array part.
 	items    *Node
 	minItems int
+	// Strict-mode constraints: the fewest keys of an object, and the
+	// pattern every free string must match (nil: none).
+	minProps   int
+	strPattern string
+	strMatch   *keyMatcher
 
 	masks [2]*Mask // first-token sets, non-strict and strict, built lazily
 }

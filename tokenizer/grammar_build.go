@@ -110,6 +110,9 @@ func (g *Grammar) matcher(n *Node, i int) *keyMatcher {
 	return ms[i]
 }
 
+// Schema is the JSON Schema text the grammar was compiled from.
+func (g *Grammar) Schema() []byte { return g.schema }
+
 // Root is the grammar node of a whole document.
 func (g *Grammar) Root() *Node { return g.root }
 

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"fmt"
 	"regexp/syntax"
 	"unicode/utf8"
 )
@@ -224,4 +225,87 @@ func (k *keyMatcher) closureSeen(set []uint32, pc uint32, atStart, atEnd bool, s
 		}
 	}
 	return append(set, pc)
+}
+
+// String values under a pattern are matched incrementally: a state is the
+// instructions the characters so far lead to (before their closure), and
+// whether no character has been read yet (where `^` holds).
+
+// states is the closure of the targets outs: the live rune-consuming
+// instructions and Match.
+func (k *keyMatcher) states(outs []uint32, atStart, atEnd bool) []uint32 {
+	seen := make([]bool, len(k.prog.Inst))
+	var set []uint32
+	for _, pc := range outs {
+		set = k.closureSeen(set, pc, atStart, atEnd, seen)
+	}
+	return set
+}
+
+// begin is the state before the first character.
+func (k *keyMatcher) begin() []uint32 { return []uint32{uint32(k.prog.Start)} }
+
+// feed returns the targets after character r from the states cur (nil: no
+// match is possible any more).
+func (k *keyMatcher) feed(cur []uint32, r rune) []uint32 {
+	var outs []uint32
+	for _, pc := range cur {
+		in := &k.prog.Inst[pc]
+		switch in.Op {
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			if in.MatchRune(r) {
+				outs = append(outs, in.Out)
+			}
+		}
+	}
+	if len(k.states(outs, false, false)) == 0 {
+		return nil
+	}
+	return outs
+}
+
+// accepts reports whether the text that led to outs matches as a whole.
+func (k *keyMatcher) accepts(outs []uint32, atStart bool) bool {
+	for _, pc := range k.states(outs, atStart, true) {
+		if k.prog.Inst[pc].Op == syntax.InstMatch {
+			return true
+		}
+	}
+	return false
+}
+
+// shortestTail returns the shortest printable-ASCII text that completes the
+// text that led to outs to a match (breadth first, up to maxLen bytes).
+func (k *keyMatcher) shortestTail(outs []uint32, atStart bool, maxLen int) ([]byte, bool) {
+	type node struct {
+		outs  []uint32
+		start bool
+		tail  []byte
+	}
+	queue := []node{{outs, atStart, nil}}
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if k.accepts(n.outs, n.start) {
+			return n.tail, true
+		}
+		if len(n.tail) >= maxLen {
+			continue
+		}
+		cur := k.states(n.outs, n.start, false)
+		for b := byte(0x20); b < 0x7f; b++ {
+			next := k.feed(cur, rune(b))
+			if next == nil {
+				continue
+			}
+			key := fmt.Sprint(next)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			queue = append(queue, node{next, false, append(append([]byte{}, n.tail...), b)})
+		}
+	}
+	return nil, false
 }

@@ -29,17 +29,19 @@ type frame struct {
 	u8need   uint8  // fString, fKey: UTF-8 continuation bytes still due
 	u8lo     byte   // and the range of the next one
 	u8hi     byte
-	num      uint8 // fNumber: JSON number DFA state
-	start    int   // fString: where its text starts in the output (for recall)
-	line     int   // fString: where its current line starts
-	fallback bool  // under Any because of an escape or an off-schema key
+	num      uint8    // fNumber: JSON number DFA state
+	start    int      // fString: where its text starts in the output (for recall)
+	nfa      []uint32 // fString, strict under a pattern: the matcher's targets (see keyMatcher.states)
+	line     int      // fString: where its current line starts
+	fallback bool     // under Any because of an escape or an off-schema key
 }
 
 // Machine is the grammar state machine. It decodes a token sequence into
 // canonical JSON, and answers which tokens may come next (Allowed) for
 // constrained generation. In strict mode no fallback is allowed, required
-// keys must be present, known keys appear once and pattern keys must match,
-// so every complete sequence decodes to a document valid under the
+// keys must be present, known keys appear once, pattern keys and strings
+// under a pattern must match and objects hold minProperties keys, so every
+// complete sequence decodes to a document valid under the
 // grammar's typing. Lexical validity (UTF-8, JSON numbers) always holds.
 type Machine struct {
 	g      *Grammar
@@ -175,38 +177,7 @@ func (m *Machine) step(t Token) error {
 		m.push(frame{kind: fValue, node: n.items, fallback: f.fallback})
 		return m.step(t)
 	case fString:
-		if t == TokEnd {
-			if f.u8need > 0 {
-				return m.fail(t, "string ends inside a UTF-8 sequence")
-			}
-			m.out = append(m.out, '"')
-			if m.g.recallable(f.node) {
-				m.remember(f.node, m.out[f.start:], recallValue)
-			}
-			m.pop()
-			return nil
-		}
-		if t > 255 {
-			if t >= KeyBase && m.atLineStart(f) {
-				text, ok := m.recallText(f.node, int(t-KeyBase), recallLine)
-				if !ok {
-					return m.fail(t, "no line to recall in that slot")
-				}
-				m.out = append(m.out, text...)
-				f.line = len(m.out)
-				return nil
-			}
-			return m.fail(t, "a string byte or its end expected")
-		}
-		if !utf8Step(f, byte(t)) {
-			return m.fail(t, "invalid UTF-8")
-		}
-		m.out = appendEscapedByte(m.out, byte(t))
-		if t == '\n' && m.g.lineRecall(f.node) {
-			m.remember(f.node, m.out[f.line:], recallLine)
-			f.line = len(m.out)
-		}
-		return nil
+		return m.stepString(f, t)
 	case fNumber:
 		if t == TokEnd {
 			if !numAccepting(f.num) {
@@ -227,6 +198,51 @@ func (m *Machine) step(t Token) error {
 		return nil
 	}
 	return m.fail(t, "bad state")
+}
+
+// stepString takes a byte, a recalled line or the end of a string.
+func (m *Machine) stepString(f *frame, t Token) error {
+	if t == TokEnd {
+		if f.u8need > 0 {
+			return m.fail(t, "string ends inside a UTF-8 sequence")
+		}
+		if m.patterned(f.node) && !f.node.strMatch.accepts(f.nfa, f.count == 0) {
+			return m.fail(t, "the string does not match "+f.node.strPattern)
+		}
+		m.out = append(m.out, '"')
+		if m.g.recallable(f.node) {
+			m.remember(f.node, m.out[f.start:], recallValue)
+		}
+		m.pop()
+		return nil
+	}
+	if t > 255 {
+		if t >= KeyBase && m.atLineStart(f) {
+			text, ok := m.recallText(f.node, int(t-KeyBase), recallLine)
+			if !ok {
+				return m.fail(t, "no line to recall in that slot")
+			}
+			if m.patterned(f.node) && !m.feedLine(f, text) {
+				return m.fail(t, "the line recalled does not fit "+f.node.strPattern)
+			}
+			m.out = append(m.out, text...)
+			f.line = len(m.out)
+			return nil
+		}
+		return m.fail(t, "a string byte or its end expected")
+	}
+	if !utf8Step(f, byte(t)) {
+		return m.fail(t, "invalid UTF-8")
+	}
+	if m.patterned(f.node) && !m.stringByte(f, byte(t)) {
+		return m.fail(t, "the string can no longer match "+f.node.strPattern)
+	}
+	m.out = appendEscapedByte(m.out, byte(t))
+	if t == '\n' && m.g.lineRecall(f.node) {
+		m.remember(f.node, m.out[f.line:], recallLine)
+		f.line = len(m.out)
+	}
+	return nil
 }
 
 func (m *Machine) stepValue(f *frame, t Token) error {
@@ -251,6 +267,9 @@ func (m *Machine) stepValue(f *frame, t Token) error {
 		text, ok := m.recallText(n, m.g.recallIndexOf(t), recallValue)
 		if !ok {
 			return m.fail(t, "no string to recall in that slot")
+		}
+		if m.patterned(n) && !m.recallFits(n, text) {
+			return m.fail(t, "the string recalled does not match "+n.strPattern)
 		}
 		m.out = append(m.out, text...)
 		m.pop()
@@ -315,6 +334,9 @@ func (m *Machine) startBytes(f *frame, t Token) error {
 	switch {
 	case n.Free&tString != 0:
 		f.kind, f.u8need, f.start, f.line = fString, 0, len(m.out), len(m.out)+1
+		if m.patterned(n) {
+			f.nfa, f.count, f.key = n.strMatch.begin(), 0, nil
+		}
 		m.out = append(m.out, '"')
 	case n.Free&(tNumber|tInteger) != 0 && n.numberImplicit():
 		f.kind, f.num = fNumber, 0
@@ -340,6 +362,9 @@ func (m *Machine) stepObject(f *frame, t Token) error {
 	switch {
 	case t == TokEndObj:
 		if m.strict {
+			if f.count < n.minProps {
+				return m.fail(t, fmt.Sprintf("at least %d keys required", n.minProps))
+			}
 			for _, r := range n.required {
 				if f.used[r/64]&(1<<(r%64)) == 0 {
 					return m.fail(t, fmt.Sprintf("required key %q missing", n.Props[r].Name))

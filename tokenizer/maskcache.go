@@ -74,7 +74,9 @@ func (m *Machine) signature(seed maphash.Seed) (sig uint64, ok bool) {
 }
 
 // sign writes what a frame contributes to the state: its kind and node, the
-// count as far as a rule reads it, and the progress of keys, numbers, UTF-8.
+// count as far as a rule reads it, and the progress of keys, numbers, UTF-8
+// and pattern matches. A field added to frame that Allowed or Advance reads
+// must be written here too.
 func (f *frame) sign(word func(uint64), h *maphash.Hash) {
 	count := min(f.count, 4) // minimums read it; a larger count is the same state
 	if f.kind == fArray && f.node.minItems > 4 {
@@ -85,11 +87,14 @@ func (f *frame) sign(word func(uint64), h *maphash.Hash) {
 	if f.fallback {
 		word(1)
 	}
+	word(uint64(len(f.used)) | uint64(len(f.key))<<16 | uint64(len(f.nfa))<<32 | uint64(len(f.unknown))<<48)
 	for _, u := range f.used {
 		word(u)
 	}
+	for _, s := range f.nfa { // a patterned string: where its match stands
+		word(uint64(s))
+	}
 	h.Write(f.key)
-	h.WriteByte(0)
 	if len(f.unknown) > 0 {
 		keys := make([]string, 0, len(f.unknown))
 		for k := range f.unknown {

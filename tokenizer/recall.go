@@ -141,8 +141,10 @@ func (m *Machine) recallMask(b Mask, n *Node) {
 	if !m.g.recallable(n) {
 		return
 	}
-	for k := range m.recallList(n, recallValue) {
-		b.set(m.g.recallSlot(k))
+	for k, text := range m.recallList(n, recallValue) {
+		if !m.patterned(n) || m.recallFits(n, text) {
+			b.set(m.g.recallSlot(k))
+		}
 	}
 }
 
@@ -153,9 +155,11 @@ func (m *Machine) atLineStart(f *frame) bool {
 }
 
 // lineMask adds the line recall slots that hold a line at node n.
-func (m *Machine) lineMask(b Mask, n *Node) {
-	for k := range m.recallList(n, recallLine) {
-		b.set(lineSlot(k))
+func (m *Machine) lineMask(b Mask, f *frame) {
+	for k, text := range m.recallList(f.node, recallLine) {
+		if !m.patterned(f.node) || m.feedLine(&frame{node: f.node, nfa: f.nfa, count: f.count}, text) {
+			b.set(lineSlot(k))
+		}
 	}
 }
 

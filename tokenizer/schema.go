@@ -28,6 +28,8 @@ type raw struct {
 	patterns  []rawPattern
 	items     *raw
 	minItems  int
+	minProps  int    // minProperties
+	pattern   string // a string's pattern (search semantics, as JSON Schema)
 	anyOf     []*raw // anyOf and oneOf: alternatives
 	allOf     []*raw
 	ref       string
@@ -121,7 +123,7 @@ func (c *compiler) fill(r *raw, s map[string]any, ptr string) error {
 			return err
 		}
 	}
-	if !r.hasType && !r.hasEnum && !r.hasObject && !r.hasArray && r.ref == "" && r.anyOf == nil && r.allOf == nil {
+	if !r.hasType && !r.hasEnum && !r.hasObject && !r.hasArray && r.pattern == "" && r.ref == "" && r.anyOf == nil && r.allOf == nil {
 		r.always = true
 	}
 	return nil
@@ -169,6 +171,14 @@ func (c *compiler) fillKey(r *raw, ptr, key string, v any) error {
 			r.minItems = int(m)
 		}
 		r.hasArray = true
+	case "minProperties":
+		if n, ok := v.(json.Number); ok {
+			m, _ := n.Int64()
+			r.minProps = int(m)
+		}
+		r.hasObject = true
+	case "pattern":
+		r.pattern, _ = v.(string)
 	case "anyOf", "oneOf":
 		alts, err := c.list(v, ptr, key)
 		if err != nil {
@@ -350,7 +360,7 @@ func (c *compiler) own(r *raw) *raw {
 	o.ref, o.anyOf, o.allOf = "", nil, nil
 	o.id = c.newRaw().id
 	c.raws[o.id] = &o
-	if !o.hasType && !o.hasEnum && !o.hasObject && !o.hasArray {
+	if !o.hasType && !o.hasEnum && !o.hasObject && !o.hasArray && o.pattern == "" {
 		o.always = true
 	}
 	return &o
@@ -404,6 +414,11 @@ func (c *compiler) merge(x, y *raw) *raw {
 		m.items = y.items
 	}
 	m.minItems = max(x.minItems, y.minItems)
+	m.minProps = max(x.minProps, y.minProps)
+	m.pattern = x.pattern // two patterns at once do not occur in the schemas we compile
+	if m.pattern == "" {
+		m.pattern = y.pattern
+	}
 	return m
 }
 
@@ -516,7 +531,7 @@ func (c *compiler) node(set []*raw, path string) (*Node, error) {
 	n := &Node{id: len(c.all), Path: path, enumIndex: map[string]int{}, propIndex: map[string]int{}}
 	c.nodes[key] = n
 	c.all = append(c.all, n)
-	p := nodeParts{propSets: map[string][]*raw{}, minItems: -1}
+	p := nodeParts{propSets: map[string][]*raw{}, minItems: -1, minProps: -1}
 	for _, l := range leaves {
 		if err := c.addLeaf(n, &p, l, path); err != nil {
 			return nil, err
@@ -539,6 +554,10 @@ func (c *compiler) node(set []*raw, path string) (*Node, error) {
 		n.items = c.any
 	}
 	n.minItems = max(p.minItems, 0)
+	n.minProps = max(p.minProps, 0)
+	if err := n.setStringPattern(p.strPatterns, p.strFree); err != nil {
+		return nil, fmt.Errorf("schema at %s: %w", path, err)
+	}
 	return n, nil
 }
 
@@ -576,6 +595,9 @@ type nodeParts struct {
 	objLeaves    int
 	arrLeaves    int
 	minItems     int // -1: no array leaf yet
+	minProps     int // -1: no object leaf yet
+	strPatterns  []string
+	strFree      bool // a string leaf without a pattern
 }
 
 // addLeaf adds one leaf's enum values and types to n, and its object and
@@ -592,8 +614,18 @@ func (c *compiler) addLeaf(n *Node, p *nodeParts, l *raw, path string) error {
 		return nil
 	}
 	n.Free |= t
+	if t&tString != 0 {
+		if l.pattern == "" {
+			p.strFree = true
+		} else {
+			p.strPatterns = append(p.strPatterns, l.pattern)
+		}
+	}
 	if t&tObject != 0 {
 		p.objLeaves++
+		if p.minProps < 0 || l.minProps < p.minProps {
+			p.minProps = l.minProps
+		}
 		for k, v := range l.props {
 			p.propSets[k] = append(p.propSets[k], v)
 		}
@@ -778,4 +810,25 @@ func (n *Node) setAlternatives(leaves []*raw) {
 	for i := range n.allowedBy {
 		n.allowedBy[i] |= n.openAlts
 	}
+}
+
+// setStringPattern records the pattern a string at n must match in strict
+// mode: the union of its string leaves' patterns, none when one has none.
+func (n *Node) setStringPattern(pats []string, free bool) error {
+	if free || len(pats) == 0 {
+		return nil
+	}
+	sort.Strings(pats)
+	re := "(?:" + pats[0] + ")"
+	for i, p := range pats[1:] {
+		if p != pats[i] {
+			re += "|(?:" + p + ")"
+		}
+	}
+	k, err := newKeyMatcher(re)
+	if err != nil {
+		return fmt.Errorf("pattern %q: %w", re, err)
+	}
+	n.strPattern, n.strMatch = re, k
+	return nil
 }
