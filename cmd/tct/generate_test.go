@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,4 +133,41 @@ func bytesOf(r eval.Report) float64 {
 		n += k.Bytes
 	}
 	return n
+}
+
+// The tiny model trained 30 steps on CPU: `generate -n 8 --constrained
+// --format json` prints 8 complete workflows, each valid under SchemaStore's
+// schema by the independent validator and under ours.
+func TestGenerateValidUnderSchemaStore(t *testing.T) {
+	src, err := os.ReadFile("../../../shared/schemas/github-workflow.json")
+	if err != nil {
+		t.Skip("SchemaStore's schema is not beside the repository:", err)
+	}
+	ss, err := eval.NewValidator("schemastore", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := eval.NewValidator("ours", configs.WorkflowSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := shardsForTraining(t, "../../testdata/dump", "../../testdata/dump.jsonl")
+	runDir := filepath.Join(t.TempDir(), "run")
+	if _, stderr, err := run(t, "train", "--shards", sh, "--config", "tiny", "--out", runDir, "--steps", "30", "--set", "lr=0.01"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	out, stderr, err := run(t, "generate", "--checkpoint", runDir, "-n", "8", "--constrained", "--format", "json", "--max-tokens", "300")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	docs := strings.Split(strings.TrimSpace(out), "\n")
+	if len(docs) != 8 {
+		t.Fatalf("%d documents printed, want 8\n%s", len(docs), stderr)
+	}
+	for i, d := range docs {
+		if !ss.Valid([]byte(d)) || !ours.Valid([]byte(d)) {
+			t.Errorf("sample %d is not valid under SchemaStore's schema (%v) or ours (%v):\n%s", i+1, ss.Valid([]byte(d)), ours.Valid([]byte(d)), d)
+		}
+	}
+	t.Log(strings.TrimSpace(stderr))
 }
