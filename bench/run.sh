@@ -65,12 +65,11 @@ bin/tct tokenize "$corpus" --held-out --vs o200k --verify --json > "$res/tokeniz
 bin/tct tokenize "$corpus" --vs o200k --json > "$res/tokenize.all.json"
 echo "== Tokenizer: speed, one core, in-process after a warm-up"
 bin/tct bench tokenize "$corpus" --json > "$res/bench.tokenize.json"
-# Earlier defaults: without recall, and merge classes only (8 tables, plain BPE, no recall): what recall,
-# lexical states and pruning cost in speed.
-bin/tct train-tokenizer "$corpus" --recall 0 --out "$res/tok.speed-norecall.json" > /dev/null 2>&1
-bin/tct bench tokenize "$corpus" --tokenizer "$res/tok.speed-norecall.json" --json > "$res/bench.tokenize.norecall.json"
-bin/tct train-tokenizer "$corpus" --lex-states 1 --overlearn 0 --recall 0 --out "$res/tok.speed-nolex.json" > /dev/null 2>&1
-bin/tct bench tokenize "$corpus" --tokenizer "$res/tok.speed-nolex.json" --json > "$res/bench.tokenize.nolex.json"
+# The rich variant (the former default: 16 tables, pruned, recall) and plain BPE: what they cost in speed.
+bin/tct train-tokenizer "$corpus" --classes 8 --lex-states 2 --overlearn 0.25 --recall 64 --out "$res/tok.speed-rich.json" > /dev/null 2>&1
+bin/tct bench tokenize "$corpus" --tokenizer "$res/tok.speed-rich.json" --json > "$res/bench.tokenize.rich.json"
+bin/tct train-tokenizer "$corpus" --kind bpe --out "$res/tok.speed-bpe.json" > /dev/null 2>&1
+bin/tct bench tokenize "$corpus" --tokenizer "$res/tok.speed-bpe.json" --json > "$res/bench.tokenize.bpe.json"
 TCT_CORPUS="$corpus" go test ./bench -run '^$' -bench 'Tokenize' -benchtime 2x -count 1 | tee "$res/tokenize.txt"
 echo "== Reference: npm tiktoken (WASM), one core"
 bin/tct convert "$corpus" --out "$res/corpus.jsonl" > /dev/null 2>&1
@@ -88,7 +87,7 @@ import json, re, sys
 res = sys.argv[1]
 h = json.load(open(f"{res}/tokenize.heldout.json")); a = json.load(open(f"{res}/tokenize.all.json"))
 b = json.load(open(f"{res}/bench.tokenize.json")); npm = json.load(open(f"{res}/tiktoken_npm.json"))
-nl = json.load(open(f"{res}/bench.tokenize.nolex.json")); nr = json.load(open(f"{res}/bench.tokenize.norecall.json"))
+nl = json.load(open(f"{res}/bench.tokenize.bpe.json")); nr = json.load(open(f"{res}/bench.tokenize.rich.json"))
 gob, gall = {}, {}
 for line in open(f"{res}/tokenize.txt"):
     m = re.match(r"BenchmarkTokenize(AllCores)?/(\S+?)-\d+\s+\d+\s+\d+ ns/op\s+([\d.]+) MB/s\s+([\d.]+) tokens/s", line)
@@ -103,8 +102,8 @@ print("| encoder (one core unless marked) | MB/s (canonical JSON) | tokens/s |\n
 print(f"| **tct** encode (`tct bench tokenize`, after warm-up) | {b['mb_per_s']:.1f} | {b['tokens_per_s']:,.0f} |")
 print(f"| **tct** encode, first pass (fresh encoder, cache cold, as in a pipeline) | {b['first_pass_mb_per_s']:.1f} | |")
 print(f"| **tct** decode | {b['decode_mb_per_s']:.1f} | {b['decode_tokens_per_s']:,.0f} |")
-print(f"| tct, previous default (no recall: `--recall 0`): encode / first pass / decode | {nr['mb_per_s']:.1f} / {nr['first_pass_mb_per_s']:.1f} / {nr['decode_mb_per_s']:.1f} | {nr['tokens_per_s']:,.0f} |")
-print(f"| tct, merge classes only (`--lex-states 1 --overlearn 0 --recall 0`): encode / first pass / decode | {nl['mb_per_s']:.1f} / {nl['first_pass_mb_per_s']:.1f} / {nl['decode_mb_per_s']:.1f} | {nl['tokens_per_s']:,.0f} |")
+print(f"| tct, rich variant (`--classes 8 --lex-states 2 --overlearn 0.25 --recall 64`): encode / first pass / decode | {nr['mb_per_s']:.1f} / {nr['first_pass_mb_per_s']:.1f} / {nr['decode_mb_per_s']:.1f} | {nr['tokens_per_s']:,.0f} |")
+print(f"| plain BPE (`--kind bpe`): encode / first pass / decode | {nl['mb_per_s']:.1f} / {nl['first_pass_mb_per_s']:.1f} / {nl['decode_mb_per_s']:.1f} | {nl['tokens_per_s']:,.0f} |")
 if "tct-base" in gob: print(f"| tct base layer only (schema walk, no merges) | {gob['tct-base'][0]:.1f} | {gob['tct-base'][1]:,.0f} |")
 if "o200k-tiktoken-go" in gob: print(f"| o200k_base, tiktoken-go | {gob['o200k-tiktoken-go'][0]:.1f} | {gob['o200k-tiktoken-go'][1]:,.0f} |")
 if npm: print(f"| o200k_base, npm tiktoken (Rust core as WASM) | {npm['mb_per_s']:.1f} | {npm['tokens_per_s']:,.0f} |")
@@ -122,13 +121,14 @@ ablate() { # label flags...
   /usr/bin/time -f '%e %M' -o "$res/time.train.$label" bin/tct train-tokenizer "$corpus" "$@" --out "$res/tok.$label.json" > /dev/null 2>&1
   bin/tct tokenize "$corpus" --tokenizer "$res/tok.$label.json" --held-out --vs o200k --json > "$res/ablate.$label.json"
 }
-ablate one-table --classes 1 --lex-states 1 --overlearn 0 --recall 0
-ablate lex-only --classes 1 --overlearn 0 --recall 0
-ablate no-lex --lex-states 1 --overlearn 0 --recall 0
-ablate no-prune --overlearn 0 --recall 0
-ablate no-recall --recall 0
-ablate one-table-recall --classes 1 --lex-states 1 --overlearn 0
+ablate bpe --kind bpe
 ablate default
+ablate lex-only --lex-states 2
+ablate no-lex --classes 8
+ablate no-prune --classes 8 --lex-states 2
+ablate no-recall --classes 8 --lex-states 2 --overlearn 0.25
+ablate one-table-recall --recall 64
+ablate rich --classes 8 --lex-states 2 --overlearn 0.25 --recall 64
 ablate v16k --vocab 16384
 ablate v32k --vocab 32768
 python3 - "$res" <<'PY' | tee "$res/ablate.md"
@@ -136,17 +136,18 @@ import json, sys
 res = sys.argv[1]
 print("| tokenizer | merge tables | tokens (held-out) | fewer than o200k JSON | fewer than o200k YAML | training s | training peak RSS MB |")
 print("|---|---:|---:|---:|---:|---:|---:|")
-for label, name in (("one-table", "8,192, one shared merge table, plain BPE, no recall (`--classes 1 --lex-states 1 --overlearn 0 --recall 0`)"),
-                    ("lex-only", "8,192, one class × two lexical states, plain BPE, no recall (`--classes 1 --overlearn 0 --recall 0`)"),
-                    ("no-lex", "8,192, merge classes, plain BPE, no recall (`--lex-states 1 --overlearn 0 --recall 0`)"),
-                    ("no-prune", "8,192, merge classes × two lexical states, plain BPE, no recall (`--overlearn 0 --recall 0`)"),
-                    ("no-recall", "8,192, merge classes × two lexical states, pruned, no recall (`--recall 0`; the previous default)"),
-                    ("one-table-recall", "8,192, one shared merge table, plain BPE, with recall (`--classes 1 --lex-states 1 --overlearn 0`)"),
-                    ("default", "**8,192, merge classes × two lexical states, pruned, recall (default, shipped)**"),
+for label, name in (("bpe", "8,192, plain byte-level BPE over the JSON text (`--kind bpe`)"),
+                    ("default", "**8,192, one shared merge table, plain BPE, no recall (default, shipped)**"),
+                    ("lex-only", "8,192, one class × two lexical states (`--lex-states 2`)"),
+                    ("no-lex", "8,192, merge classes (`--classes 8`)"),
+                    ("no-prune", "8,192, merge classes × two lexical states (`--classes 8 --lex-states 2`)"),
+                    ("no-recall", "8,192, merge classes × two lexical states, pruned (`... --overlearn 0.25`)"),
+                    ("one-table-recall", "8,192, one shared merge table, with recall (`--recall 64`)"),
+                    ("rich", "8,192, rich: classes × lexical states, pruned, recall (the former default)"),
                     ("v16k", "16,384, default settings"), ("v32k", "32,768, default settings")):
     r = json.load(open(f"{res}/ablate.{label}.json")); t = json.load(open(f"{res}/tok.{label}.json"))
     secs, rss = open(f"{res}/time.train.{label}").read().split()
-    print(f"| {name} | {len(t['tables'])} | {r['tokens']:,} | {100*r['fewer_tokens_than_o200k_json']:.1f}% | "
+    print(f"| {name} | {len(t.get('tables') or [1])} | {r['tokens']:,} | {100*r['fewer_tokens_than_o200k_json']:.1f}% | "
           f"{100*r['fewer_tokens_than_o200k_yaml']:.1f}% | {float(secs):.1f} | {int(rss)/1024:.0f} |")
 PY
 
@@ -154,9 +155,9 @@ echo "== Tokenizer: five holdout splits (10% of repositories each, seeds 1-5): h
 for seed in 1 2 3 4 5; do
   bin/tct train-tokenizer "$corpus" --seed "$seed" --out "$res/tok.seed$seed.json" > /dev/null 2>&1
   bin/tct tokenize "$corpus" --tokenizer "$res/tok.seed$seed.json" --held-out --vs o200k --json > "$res/split.seed$seed.json"
-  bin/tct train-tokenizer "$corpus" --seed "$seed" --recall 0 --out "$res/tok.seed$seed.norecall.json" > /dev/null 2>&1
+  bin/tct train-tokenizer "$corpus" --seed "$seed" --classes 8 --lex-states 2 --overlearn 0.25 --recall 64 --out "$res/tok.seed$seed.norecall.json" > /dev/null 2>&1
   bin/tct tokenize "$corpus" --tokenizer "$res/tok.seed$seed.norecall.json" --held-out --vs o200k --json > "$res/split.seed$seed.norecall.json"
-  bin/tct train-tokenizer "$corpus" --seed "$seed" --classes 1 --lex-states 1 --overlearn 0 --recall 0 --out "$res/tok.seed$seed.one.json" > /dev/null 2>&1
+  bin/tct train-tokenizer "$corpus" --seed "$seed" --kind bpe --out "$res/tok.seed$seed.one.json" > /dev/null 2>&1
   bin/tct tokenize "$corpus" --tokenizer "$res/tok.seed$seed.one.json" --held-out --vs o200k --json > "$res/split.seed$seed.one.json"
 done
 python3 - "$res" <<'PY' | tee "$res/splits.md"
@@ -166,7 +167,7 @@ rows = [json.load(open(f"{res}/split.seed{s}.json")) for s in range(1, 6)]
 nolex = [json.load(open(f"{res}/split.seed{s}.norecall.json")) for s in range(1, 6)]
 one = [json.load(open(f"{res}/split.seed{s}.one.json")) for s in range(1, 6)]
 pct = lambda r, k: 100 * r[f"fewer_tokens_than_o200k_{k}"]
-print("| holdout seed | held-out documents | tokens (tct) | fewer than o200k JSON | fewer than o200k YAML | previous default (no recall): JSON | YAML | one table: JSON | YAML |")
+print("| holdout seed | held-out documents | tokens (tct) | fewer than o200k JSON | fewer than o200k YAML | rich: JSON | YAML | plain BPE: JSON | YAML |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for s, (r, n, o) in enumerate(zip(rows, nolex, one), 1):
     print(f"| {s} | {r['documents']} | {r['tokens']:,} | {pct(r, 'json'):.1f}% | {pct(r, 'yaml'):.1f}% | {pct(n, 'json'):.1f}% | {pct(n, 'yaml'):.1f}% | {pct(o, 'json'):.1f}% | {pct(o, 'yaml'):.1f}% |")
