@@ -15,14 +15,7 @@ import (
 func TestLoaderCollectStats(t *testing.T) {
 	noLeaks(t)
 	dir := smallShards(t)
-	m, err := shards.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := shards.CollectStats(t.Context(), dir, 5, shards.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, st := collect(t, dir)
 	if st.Dir != dir || st.Tokenizer != m.Tokenizer || st.Context != m.Config.Context || len(st.Splits) != 2 {
 		t.Fatalf("stats %+v, manifest config %+v", st, m.Config)
 	}
@@ -136,4 +129,18 @@ func TestLoaderBench(t *testing.T) {
 	if _, err := shards.BenchLoader(t.Context(), dir, shards.LoaderOptions{Split: "nope", BatchSize: 4}, 0); err == nil {
 		t.Fatal("bench of an unknown split: no error")
 	}
+}
+
+// collect reads the manifest and the stats of a shard set.
+func collect(t *testing.T, dir string) (*shards.Manifest, *shards.DirStats) {
+	t.Helper()
+	m, err := shards.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := shards.CollectStats(t.Context(), dir, 5, shards.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, st
 }

@@ -136,14 +136,7 @@ func TestReadDocTokensPacked(t *testing.T) {
 func TestCollectStatsPacked(t *testing.T) {
 	noLeaks(t)
 	dir := packedShards(t)
-	m, err := shards.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := shards.CollectStats(t.Context(), dir, 5, shards.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, st := collect(t, dir)
 	got, want := st.Splits["train"], m.Splits["train"]
 	if got.Targets != want.Tokens || got.Documents != want.Documents || got.Padding != want.Padding || got.Windows != want.Windows {
 		t.Errorf("stats %+v, manifest %+v", got, want)

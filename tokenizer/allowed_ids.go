@@ -127,7 +127,7 @@ func (t *Tokenizer) allowedIDs(m *Machine) Mask {
 type idWalk struct {
 	root            *idTrie
 	ascii, asciiEnd Mask
-	text            bool // in a string that may end here: asciiEnd is allowed, last ENDs need no walk
+	text            bool   // in a string that may end here: asciiEnd is allowed, last ENDs need no walk
 	key             []byte // a strict key walk: the key so far (scratch)
 }
 
