@@ -42,7 +42,8 @@ var loaderShards = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	abs, _ := filepath.Abs(corpus)
-	key := sha256.Sum256(fmt.Appendf(nil, "%s|%d|%d|%s", abs, st.Size(), st.ModTime().UnixNano(), tok.Fingerprint))
+	// The shard layout is in the key too: shards of an older layout are built again.
+	key := sha256.Sum256(fmt.Appendf(nil, "%s|%d|%d|%s|%s", abs, st.Size(), st.ModTime().UnixNano(), tok.Fingerprint, shardLayout))
 	dir := filepath.Join(os.TempDir(), "tct-bench-loader-"+hex.EncodeToString(key[:6]))
 	if m, err := shards.ReadManifest(dir); err == nil && m.Verify(dir) == nil {
 		return dir, nil
@@ -55,6 +56,9 @@ var loaderShards = sync.OnceValues(func() (string, error) {
 	}
 	return dir, nil
 })
+
+// shardLayout names the window layout the cached shards were written in.
+const shardLayout = "packed: segment_starts"
 
 func benchShards(b *testing.B) (string, []string, *shards.Manifest) {
 	dir, err := loaderShards()

@@ -125,17 +125,21 @@ class ShardBatches(torch.utils.data.IterableDataset):
     def read_windows(self, path, group):
         """A row group's windows and the segment ids of their slots, (rows, C+1) each."""
         c = self.context
-        columns = ["tokens", "valid"] + (["segments"] if self.packed else [])
+        columns = ["tokens", "valid"] + (["segment_starts"] if self.packed else [])
         table = pq.ParquetFile(path).read_row_group(group, columns=columns)
         flat = table.column("tokens").combine_chunks().flatten().to_numpy()
         valid = table.column("valid").to_numpy()
         if len(flat) != len(valid) * (c + 1):
             raise ValueError(f"{path}: row group {group}: windows are not {c + 1} ids long")
-        if self.packed:
-            segments = table.column("segments").combine_chunks().flatten().to_numpy()
-            if len(segments) != len(flat):
-                raise ValueError(f"{path}: row group {group}: {len(segments)} segment ids for {len(flat)} ids")
-            segments = segments.reshape(-1, c + 1)
+        if self.packed:  # a window's segment starts (slots) -> the segment id of every slot, 0 on padding
+            starts = table.column("segment_starts").to_pylist()
+            slots = np.arange(c + 1)
+            segments = np.zeros((len(valid), c + 1), dtype=np.int32)
+            for i, st in enumerate(starts):
+                if not st or st[0] != 0 or st[-1] >= valid[i]:
+                    raise ValueError(f"{path}: row group {group}: segment starts {st} do not fit valid {valid[i]}")
+                segments[i] = np.searchsorted(np.asarray(st), slots, side="right")
+            segments[slots[None, :] >= valid[:, None]] = 0
         else:  # one document per window: segment 1 up to valid, then 0
             segments = (np.arange(c + 1)[None, :] < valid[:, None]).astype(np.int32)
         return flat.reshape(-1, c + 1), segments

@@ -46,11 +46,11 @@ func firstSegments(path string, packed bool) ([]shards.WindowRow, error) {
 	}
 	out := make([]shards.WindowRow, len(rows))
 	for i, r := range rows {
-		n := 0
-		for n < len(r.Segments) && r.Segments[n] == 1 {
-			n++
+		n := r.Valid // the first segment ends where the second starts
+		if len(r.Starts) > 1 {
+			n = r.Starts[1]
 		}
-		out[i] = shards.WindowRow{Tokens: r.Tokens, DocID: r.DocID, Start: r.Start, Valid: int32(n)}
+		out[i] = shards.WindowRow{Tokens: r.Tokens, DocID: r.DocID, Start: r.Start, Valid: n}
 	}
 	return out, nil
 }

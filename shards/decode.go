@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -102,7 +101,7 @@ func (l *Loader) readShard(ctx context.Context, epoch, fi int, send func(chunk) 
 	var leaves []int
 	names := []string{"tokens", "doc_id", "valid"}
 	if l.packed {
-		names = append(names, "segments")
+		names = append(names, "segment_starts")
 	}
 	for _, name := range names {
 		i := leafIndex(pf, name)
@@ -204,7 +203,7 @@ func (l *Loader) columns(rec arrow.RecordBatch) (chunk, error) {
 		return c, errors.New("null values in a window shard")
 	}
 	if l.packed {
-		if c.segs, err = l.segments(rec, lst); err != nil {
+		if c.segs, err = l.segments(rec, lst, valid.Int32Values()); err != nil {
 			return c, err
 		}
 	}
@@ -232,20 +231,25 @@ func (l *Loader) columns(rec arrow.RecordBatch) (chunk, error) {
 	return c, nil
 }
 
-// segments takes the segment ids of a packed record batch, which must be
-// laid out like its tokens.
-func (l *Loader) segments(rec arrow.RecordBatch, tokens *array.List) ([]int32, error) {
-	idx := rec.Schema().FieldIndices("segments")
+// segments expands the segment starts of a packed record batch into the
+// segment id of every slot, laid out like its tokens.
+func (l *Loader) segments(rec arrow.RecordBatch, tokens *array.List, valid []int32) ([]int32, error) {
+	idx := rec.Schema().FieldIndices("segment_starts")
 	if len(idx) == 0 {
-		return nil, fmt.Errorf("no column %q", "segments")
+		return nil, fmt.Errorf("no column %q", "segment_starts")
 	}
 	col := rec.Column(idx[0])
 	lst, ok := col.(*array.List)
-	if !ok || lst.ListValues().DataType().ID() != arrow.INT32 {
-		return nil, fmt.Errorf("column segments is %s, want list<int32>", col.DataType())
+	if !ok || lst.ListValues().DataType().ID() != arrow.INT32 || lst.Len() != tokens.Len() || lst.NullN() > 0 {
+		return nil, fmt.Errorf("column segment_starts is %s, want list<int32> beside the tokens", col.DataType())
 	}
-	if lst.NullN() > 0 || !slices.Equal(lst.Offsets(), tokens.Offsets()) || lst.ListValues().Len() != tokens.ListValues().Len() {
-		return nil, errors.New("column segments is not laid out like column tokens")
+	starts, so, to := lst.ListValues().(*array.Int32).Int32Values(), lst.Offsets(), tokens.Offsets()
+	segs := make([]int32, 0, tokens.ListValues().Len())
+	for i := range valid {
+		var err error
+		if segs, err = SegmentIDs(segs, starts[so[i]:so[i+1]], valid[i], int(to[i+1]-to[i])); err != nil {
+			return nil, fmt.Errorf("row %d: %w", i, err)
+		}
 	}
-	return lst.ListValues().(*array.Int32).Int32Values(), nil
+	return segs, nil
 }

@@ -13,9 +13,10 @@ type PackedRow struct {
 	DocID  int64   `parquet:"doc_id"` // the first segment's document
 	Start  int32   `parquet:"start"`  // where the first segment starts in its document
 	Valid  int32   `parquet:"valid"`  // ids before the padding
-	// Segments numbers the segments of the window 1, 2, ... slot by slot
-	// (the position token belongs to its segment); PAD slots are 0.
-	Segments []int32 `parquet:"segments,list"`
+	// Starts is the slot of every segment's position token (the first is
+	// 0): a few numbers per window where per-slot segment ids would double
+	// what a reader decodes (SegmentIDs expands them).
+	Starts []int32 `parquet:"segment_starts,list"`
 	// SegmentDocs is the document of every segment. Only the first segment
 	// can go on from an earlier window (at Start); the others start at 0.
 	SegmentDocs []int64 `parquet:"segment_docs,list"`
@@ -43,20 +44,14 @@ func (p *Packer) Add(doc int64, tokens []int32, emit func(PackedRow) error) (win
 			}
 		}
 		if p.cur == nil {
-			p.cur = &PackedRow{Tokens: make([]int32, w), Segments: make([]int32, w), DocID: doc, Start: int32(start)}
+			p.cur = &PackedRow{Tokens: make([]int32, w), DocID: doc, Start: int32(start)}
 			p.used = 0
 		}
-		seg := int32(1)
-		if p.used > 0 {
-			seg = p.cur.Segments[p.used-1] + 1
-		}
+		p.cur.Starts = append(p.cur.Starts, int32(p.used))
 		p.cur.SegmentDocs = append(p.cur.SegmentDocs, doc)
 		n := min(len(tokens)-start, w-p.used-1)
 		p.cur.Tokens[p.used] = p.Layout.Position(start)
 		copy(p.cur.Tokens[p.used+1:], tokens[start:start+n])
-		for i := p.used; i < p.used+1+n; i++ {
-			p.cur.Segments[i] = seg
-		}
 		p.used += 1 + n
 		start += n
 		windows++
@@ -86,12 +81,16 @@ func (p *Packer) Flush(emit func(PackedRow) error) error {
 // EachSegment calls f with the document, start and ids of every segment of
 // the window, its position token first.
 func (r *PackedRow) EachSegment(f func(doc int64, start int32, ids []int32)) error {
+	segs, err := SegmentIDs(nil, r.Starts, r.Valid, len(r.Tokens))
+	if err != nil {
+		return fmt.Errorf("window of document %d: %w", r.DocID, err)
+	}
 	from := 0
 	for j := 1; j <= int(r.Valid); j++ {
-		if j < int(r.Valid) && r.Segments[j] == r.Segments[from] {
+		if j < int(r.Valid) && segs[j] == segs[from] {
 			continue
 		}
-		k := int(r.Segments[from]) - 1
+		k := int(segs[from]) - 1
 		if k < 0 || k >= len(r.SegmentDocs) {
 			return fmt.Errorf("window of document %d: segment %d of %d", r.DocID, k+1, len(r.SegmentDocs))
 		}
@@ -120,4 +119,36 @@ func TargetMask(segs []int32, mask []float32) int {
 		}
 	}
 	return n
+}
+
+// SegmentIDs appends to dst the segment id of every slot of a window of w
+// slots: 1, 2, ... from each start on, 0 on the padding from valid on.
+func SegmentIDs(dst []int32, starts []int32, valid int32, w int) ([]int32, error) {
+	if len(starts) == 0 || starts[0] != 0 || valid < 1 || int(valid) > w {
+		return dst, fmt.Errorf("segment starts %v do not fit valid %d of %d slots", starts, valid, w)
+	}
+	seg, next := int32(0), 0
+	for j := range int32(w) {
+		for next < len(starts) && starts[next] == j {
+			seg, next = seg+1, next+1
+		}
+		if j >= valid {
+			seg = 0
+		}
+		dst = append(dst, seg)
+	}
+	if next != len(starts) || int(starts[len(starts)-1]) >= int(valid) {
+		return dst, fmt.Errorf("segment starts %v do not fit valid %d of %d slots", starts, valid, w)
+	}
+	return dst, nil
+}
+
+// Segments is the segment id of every slot of the window (nil when its
+// starts do not fit it).
+func (r *PackedRow) Segments() []int32 {
+	s, err := SegmentIDs(nil, r.Starts, r.Valid, len(r.Tokens))
+	if err != nil {
+		return nil
+	}
+	return s
 }

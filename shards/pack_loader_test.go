@@ -56,8 +56,8 @@ func TestLoaderPacked(t *testing.T) {
 			w := rows[k]
 			k++
 			mask := make([]float32, c)
-			shards.TargetMask(w.Segments, mask)
-			if !slices.Equal(b.Inputs[r*c:(r+1)*c], w.Tokens[:c]) || !slices.Equal(b.Segments[r*c:(r+1)*c], w.Segments[:c]) ||
+			shards.TargetMask(w.Segments(), mask)
+			if !slices.Equal(b.Inputs[r*c:(r+1)*c], w.Tokens[:c]) || !slices.Equal(b.Segments[r*c:(r+1)*c], w.Segments()[:c]) ||
 				!slices.Equal(b.Mask[r*c:(r+1)*c], mask) || b.DocIDs[r] != w.DocID {
 				t.Fatalf("window %d: batch row %d differs from the shard row", k-1, r)
 			}
@@ -107,7 +107,7 @@ func TestLoaderPackedWithoutSegments(t *testing.T) {
 	if err := shards.WriteJSONAtomic(filepath.Join(dir, shards.ManifestName), m); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, readAll(open(t, dir, shards.LoaderOptions{Split: "train", BatchSize: 4})), dir, "train-00000", `no column "segments"`)
+	wantErr(t, readAll(open(t, dir, shards.LoaderOptions{Split: "train", BatchSize: 4})), dir, "train-00000", `no column "segment_starts"`)
 }
 
 // The documents rebuilt from packed windows are those rebuilt from

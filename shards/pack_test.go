@@ -53,18 +53,18 @@ func TestPacker(t *testing.T) {
 			var targets []int32
 			segments, pad := 0, 0
 			for i, r := range rows {
-				if len(r.Tokens) != c.ctx+1 || len(r.Segments) != c.ctx+1 {
-					t.Fatalf("window %d: %d ids, %d segment ids", i, len(r.Tokens), len(r.Segments))
+				if len(r.Tokens) != c.ctx+1 || len(r.Segments()) != c.ctx+1 {
+					t.Fatalf("window %d: %d ids, %d segment ids", i, len(r.Tokens), len(r.Segments()))
 				}
 				checkSegments(t, l, r, docs)
 				mask := make([]float32, c.ctx)
-				TargetMask(r.Segments, mask)
+				TargetMask(r.Segments(), mask)
 				for j, m := range mask {
 					if m == 1 {
 						targets = append(targets, r.Tokens[j+1])
 					}
 				}
-				segments += int(slices.Max(r.Segments))
+				segments += int(slices.Max(r.Segments()))
 				pad += len(r.Tokens) - int(r.Valid)
 				if i < len(rows)-1 && len(r.Tokens)-int(r.Valid) > 1 {
 					t.Errorf("window %d: %d PAD slots before the last window", i, len(r.Tokens)-int(r.Valid))
@@ -87,13 +87,13 @@ func TestPacker(t *testing.T) {
 func checkSegments(t *testing.T, l tokenizer.Layout, r PackedRow, docs [][]int32) {
 	t.Helper()
 	want := int32(0)
-	for j, s := range r.Segments {
+	for j, s := range r.Segments() {
 		switch {
 		case j >= int(r.Valid):
 			if s != 0 || r.Tokens[j] != int32(l.PAD) {
 				t.Fatalf("slot %d past valid %d: segment %d id %d", j, r.Valid, s, r.Tokens[j])
 			}
-		case j == 0 || s != r.Segments[j-1]:
+		case j == 0 || s != r.Segments()[j-1]:
 			if j > 0 && r.Tokens[j] != l.Position(0) {
 				t.Fatalf("slot %d: a segment after the first does not start its document", j)
 			}
@@ -101,7 +101,7 @@ func checkSegments(t *testing.T, l tokenizer.Layout, r PackedRow, docs [][]int32
 			if s != want {
 				t.Fatalf("slot %d: segment %d, want %d", j, s, want)
 			}
-			if j+1 >= int(r.Valid) || r.Segments[j+1] != s {
+			if j+1 >= int(r.Valid) || r.Segments()[j+1] != s {
 				t.Fatalf("slot %d: a segment without content tokens", j)
 			}
 			next := r.Tokens[j+1] // doc*100 + index in the document

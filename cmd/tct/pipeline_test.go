@@ -192,7 +192,7 @@ func windowRows(t *testing.T, dir string, m *shards.Manifest, s shards.ShardInfo
 	var rows []shards.WindowRow
 	for _, p := range packed {
 		for j, id := range p.Tokens[p.Valid:] {
-			if int(id) != m.Layout.PAD || p.Segments[int(p.Valid)+j] != 0 {
+			if int(id) != m.Layout.PAD || p.Segments()[int(p.Valid)+j] != 0 {
 				t.Fatalf("%s: slot %d after the valid length: id %d", path, int(p.Valid)+j, id)
 			}
 		}
