@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,5 +142,26 @@ func TestBenchTokenizeVs(t *testing.T) {
 	}
 	if _, _, err := run(t, "bench", "tokenize", "../../testdata/dump", "--vs", "cl100k"); err == nil {
 		t.Error("an unknown --vs was accepted")
+	}
+}
+
+// The decode examples of the README and docs/tokenizer.md spell the ci.yml
+// shown there with the shipped tokenizer (they go stale when it is retrained).
+func TestDocumentedDecodeExamples(t *testing.T) {
+	for _, doc := range []string{"../../README.md", "../../docs/tokenizer.md"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := regexp.MustCompile("tct decode ((?:[0-9]+ ?)+)").FindAllStringSubmatch(string(b), -1)
+		if len(found) == 0 {
+			t.Errorf("%s: no decode example", doc)
+		}
+		for _, m := range found {
+			out, stderr, err := run(t, append([]string{"decode"}, strings.Fields(m[1])...)...)
+			if err != nil || !strings.Contains(out, "name: CI") || !strings.Contains(out, "npm ci && npm test") {
+				t.Errorf("%s: tct decode %s: %v %s\n%s", doc, m[1], err, stderr, out)
+			}
+		}
 	}
 }
