@@ -2,7 +2,6 @@ package tokenizer
 
 import (
 	"fmt"
-	"strings"
 )
 
 // Kinds of content ids, by what the id stands for in its state.
@@ -80,12 +79,11 @@ func (t *Tokenizer) annotate(m *Machine, id int32) (Annotation, error) {
 		if f.kind == fArray && b != TokEndArr {
 			f = &frame{kind: fValue, node: f.node.items}
 		}
+		name, kind := t.Grammar.describeToken(b, f)
 		if b >= 256 {
-			a.Base = append(a.Base, t.Grammar.tokenName(b, f))
+			a.Base = append(a.Base, name)
 		}
-		if len(exp) == 1 {
-			a.Kind = t.Grammar.tokenKind(b, a.Base)
-		}
+		a.Kind = kind
 		if err := m.Advance(b); err != nil {
 			return a, err
 		}
@@ -96,24 +94,4 @@ func (t *Tokenizer) annotate(m *Machine, id int32) (Annotation, error) {
 	a.Text = string(m.JSON()[before:])
 	a.Bytes = len(a.Text)
 	return a, nil
-}
-
-// tokenKind classifies a base token by the name tokenName gave it in context.
-func (g *Grammar) tokenKind(b Token, names []string) string {
-	switch {
-	case b < 256:
-		return KindByte
-	case b < KeyBase:
-		return KindStructure
-	}
-	name := names[len(names)-1]
-	switch {
-	case strings.HasPrefix(name, "RECALL"):
-		return KindRecall
-	case strings.HasPrefix(name, "LINE#"):
-		return KindRecall // a line recalled inside a string
-	case b < g.EnumBase:
-		return KindKey
-	}
-	return KindValue
 }

@@ -118,54 +118,45 @@ func (g *Grammar) Root() *Node { return g.root }
 
 // tokenName describes t in the state of frame f (nil: generic).
 func (g *Grammar) tokenName(t Token, f *frame) string {
+	name, _ := g.describeToken(t, f)
+	return name
+}
+
+// describeToken names base token t in frame f and says its kind (the Kind*
+// constants): one place decides both, so names and kinds cannot disagree.
+func (g *Grammar) describeToken(t Token, f *frame) (name, kind string) {
 	switch {
 	case t < 256:
 		if t >= 0x20 && t < 0x7f {
-			return strconv.Quote(string(rune(t)))
+			return strconv.Quote(string(rune(t))), KindByte
 		}
-		return fmt.Sprintf("byte 0x%02x", int(t))
-	case t == TokEnd:
-		return "END"
-	case t == TokEndObj:
-		return "END_OBJ"
-	case t == TokEndArr:
-		return "END_ARR"
-	case t == TokEsc:
-		return "ESC"
-	case t == TokObj:
-		return "OBJ"
-	case t == TokArr:
-		return "ARR"
-	case t == TokNum:
-		return "NUM"
-	case t == TokTrue:
-		return "true"
-	case t == TokFalse:
-		return "false"
-	case t == TokNull:
-		return "null"
+		return fmt.Sprintf("byte 0x%02x", int(t)), KindByte
+	case t < KeyBase:
+		return structureNames[t-TokEnd], KindStructure
 	case t < g.EnumBase:
 		i := int(t - KeyBase)
 		if f != nil && f.kind == fString {
-			return fmt.Sprintf("LINE#%d", i)
+			return fmt.Sprintf("LINE#%d", i), KindRecall // a line recalled inside a string
 		}
 		if f != nil && (f.kind == fObject || f.kind == fValue) && i < len(f.node.Props) {
-			return "KEY " + f.node.Props[i].Name
+			return "KEY " + f.node.Props[i].Name, KindKey
 		}
-		return fmt.Sprintf("KEY#%d", i)
-	default:
-		i := int(t - g.EnumBase)
-		if f != nil && f.kind == fValue && i < len(f.node.Enum) {
-			return "ENUM " + f.node.Enum[i]
-		}
-		if k := g.recallIndexOf(t); k >= 0 && f != nil {
-			switch {
-			case f.kind == fValue && g.recallable(f.node):
-				return fmt.Sprintf("RECALL#%d", k)
-			case (f.kind == fObject || f.kind == fValue) && g.keyRecallable(f.node):
-				return fmt.Sprintf("RECALL-KEY#%d", k)
-			}
-		}
-		return fmt.Sprintf("ENUM#%d", i)
+		return fmt.Sprintf("KEY#%d", i), KindKey
 	}
+	i := int(t - g.EnumBase)
+	if f != nil && f.kind == fValue && i < len(f.node.Enum) {
+		return "ENUM " + f.node.Enum[i], KindValue
+	}
+	if k := g.recallIndexOf(t); k >= 0 && f != nil {
+		switch {
+		case f.kind == fValue && g.recallable(f.node):
+			return fmt.Sprintf("RECALL#%d", k), KindRecall
+		case (f.kind == fObject || f.kind == fValue) && g.keyRecallable(f.node):
+			return fmt.Sprintf("RECALL-KEY#%d", k), KindRecall
+		}
+	}
+	return fmt.Sprintf("ENUM#%d", i), KindValue
 }
+
+// structureNames are the names of the structural tokens, TokEnd to TokNull.
+var structureNames = [...]string{"END", "END_OBJ", "END_ARR", "ESC", "OBJ", "ARR", "NUM", "true", "false", "null"}
