@@ -121,7 +121,7 @@ func (f *fit) step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := f.time(b, t0, t1, time.Now()); err != nil {
+	if err := f.account(b, t0, t1, time.Now()); err != nil {
 		return err
 	}
 	st := &f.run.State
@@ -159,9 +159,9 @@ func (f *fit) step(ctx context.Context) error {
 	return nil
 }
 
-// time accounts a step: the first one (compilation) apart, the rest as
+// account times a step: the first one (compilation) apart, the rest as
 // steady-state throughput and data wait; it checks the weight count once.
-func (f *fit) time(b *model.Batch, t0, t1, t2 time.Time) error {
+func (f *fit) account(b *model.Batch, t0, t1, t2 time.Time) error {
 	if !f.stepped {
 		f.stepped = true
 		if n, want := f.tr.NumParameters(), f.tr.Cfg.Params(); n != want {
