@@ -140,7 +140,13 @@ func Eval(ctx context.Context, cfg EvalConfig) (*eval.Report, error) {
 	if man.Tokenizer != tok.Fingerprint {
 		return nil, fmt.Errorf("the shards in %s were made with tokenizer %s, the run with %s", cfg.Shards, man.Tokenizer, tok.Fingerprint)
 	}
-	o, err := evalOptions(cfg, man, tok)
+	var train [][]int32 // read once: the samples' reference distribution and the n-gram's counts
+	if cfg.N > 0 || cfg.Ngram > 0 {
+		if train, err = shards.ReadDocTokens(cfg.Shards, man, "train"); err != nil {
+			return nil, err
+		}
+	}
+	o, err := evalOptions(cfg, tok, train)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +159,7 @@ func Eval(ctx context.Context, cfg EvalConfig) (*eval.Report, error) {
 		return nil, fmt.Errorf("%s: %w", cfg.Shards, err)
 	}
 	if cfg.Ngram > 0 {
-		rep.Ngram, err = ngramFloor(cfg, man, tok, val)
+		rep.Ngram, err = ngramFloor(cfg, tok, train, val)
 	}
 	return rep, err
 }
@@ -164,7 +170,7 @@ func ngramOnly(cfg EvalConfig) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	man, err := shards.ReadManifest(cfg.Shards)
+	man, err := shards.ReadManifestWith(cfg.Shards, shards.ReadOptions{AllowIncomplete: cfg.AllowIncomplete})
 	if err != nil {
 		return nil, err
 	}
@@ -172,19 +178,19 @@ func ngramOnly(cfg EvalConfig) (*eval.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := ngramFloor(cfg, man, tok, val)
+	train, err := shards.ReadDocTokens(cfg.Shards, man, "train")
+	if err != nil {
+		return nil, err
+	}
+	f, err := ngramFloor(cfg, tok, train, val)
 	if err != nil {
 		return nil, err
 	}
 	return &eval.Report{Ngram: f}, nil
 }
 
-// ngramFloor counts the n-gram model on the training split and scores val.
-func ngramFloor(cfg EvalConfig, man *shards.Manifest, tok *tokenizer.Tokenizer, val []eval.Doc) (*eval.Floor, error) {
-	train, err := shards.ReadDocTokens(cfg.Shards, man, "train")
-	if err != nil {
-		return nil, err
-	}
+// ngramFloor counts the n-gram model on the training documents and scores val.
+func ngramFloor(cfg EvalConfig, tok *tokenizer.Tokenizer, train [][]int32, val []eval.Doc) (*eval.Floor, error) {
 	f, err := eval.NgramFloor(train, val, cfg.Ngram, tok.Layout.Content)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Shards, err)
@@ -192,8 +198,9 @@ func ngramFloor(cfg EvalConfig, man *shards.Manifest, tok *tokenizer.Tokenizer, 
 	return f, nil
 }
 
-// evalOptions compiles the schemas and reads the training documents.
-func evalOptions(cfg EvalConfig, man *shards.Manifest, tok *tokenizer.Tokenizer) (eval.Options, error) {
+// evalOptions compiles the schemas and decodes the training documents (the
+// reference distribution of the samples' fields).
+func evalOptions(cfg EvalConfig, tok *tokenizer.Tokenizer, train [][]int32) (eval.Options, error) {
 	o := eval.Options{N: cfg.N, MaxTokens: cfg.MaxTokens}
 	var err error
 	if o.Ours, err = eval.NewValidator("ours", configs.WorkflowSchema); err != nil {
@@ -212,22 +219,11 @@ func evalOptions(cfg EvalConfig, man *shards.Manifest, tok *tokenizer.Tokenizer)
 		}
 	}
 	if cfg.N > 0 {
-		o.Corpus, err = shardDocuments(cfg.Shards, man, tok, "train")
-	}
-	return o, err
-}
-
-// shardDocuments decodes the documents of a split back to canonical JSON.
-func shardDocuments(dir string, man *shards.Manifest, tok *tokenizer.Tokenizer, split string) ([][]byte, error) {
-	docs, err := shards.ReadDocTokens(dir, man, split)
-	if err != nil {
-		return nil, err
-	}
-	var out [][]byte
-	for _, ids := range docs {
-		if doc, _, err := tok.Decode(ids); err == nil {
-			out = append(out, doc)
+		for _, ids := range train {
+			if doc, _, err := tok.Decode(ids); err == nil {
+				o.Corpus = append(o.Corpus, doc)
+			}
 		}
 	}
-	return out, nil
+	return o, nil
 }
