@@ -199,12 +199,11 @@ func (r *Report) Markdown(runDir string) string {
 func (r *Report) kindTable() string {
 	var b strings.Builder
 	b.WriteString("\n| target kind | targets | share of bits | bits per target | bits per byte |\n|---|---:|---:|---:|---:|\n")
-	sc := &Score{ByKind: r.ByKind}
 	var total float64
 	for _, k := range r.ByKind {
 		total += k.Bits
 	}
-	for _, name := range sc.Kinds() {
+	for _, name := range byBits(r.ByKind) {
 		k := r.ByKind[name]
 		bpb := 0.0
 		if k.Bytes > 0 {

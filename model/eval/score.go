@@ -140,12 +140,12 @@ func (s *Score) finish() error {
 	return nil
 }
 
-// Kinds lists the kinds of a score, most bits first.
-func (s *Score) Kinds() []string {
-	out := make([]string, 0, len(s.ByKind))
-	for k := range s.ByKind {
+// byBits lists the kinds of a loss by kind, most bits first.
+func byBits(kinds map[string]*KindLoss) []string {
+	out := make([]string, 0, len(kinds))
+	for k := range kinds {
 		out = append(out, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return s.ByKind[out[i]].Bits > s.ByKind[out[j]].Bits })
+	sort.Slice(out, func(i, j int) bool { return kinds[out[i]].Bits > kinds[out[j]].Bits })
 	return out
 }
